@@ -1,0 +1,287 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/fluidb/fluidb/server/keyspace"
+)
+
+// String commands (Redis's t_string.c).
+
+func registerStringCommands(t table) {
+	w := FlagWrite | FlagDenyOOM
+	t.add(
+		&Command{Name: "get", Proc: getCmd, Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "set", Proc: setCmd, Arity: -3, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "setnx", Proc: setnxCmd, Arity: 3, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "setex", Proc: setexCmd, Arity: 4, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "psetex", Proc: psetexCmd, Arity: 4, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "incr", Proc: incrCmd, Arity: 2, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "decr", Proc: decrCmd, Arity: 2, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "incrby", Proc: incrbyCmd, Arity: 3, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "decrby", Proc: decrbyCmd, Arity: 3, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "string"},
+		&Command{Name: "mset", Proc: msetCmd, Arity: -3, Flags: w, FirstKey: 1, LastKey: -1, Step: 2, Group: "string"},
+		&Command{Name: "mget", Proc: mgetCmd, Arity: -2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, Group: "string"},
+	)
+	registerMoreStringCommands(t)
+}
+
+// getString returns the string value of key; ok is false after a
+// WRONGTYPE reply. A missing key gives (nil, true).
+func (c *Client) getString(key []byte) (*keyspace.Entry, bool) {
+	e := c.lookupRead(key)
+	if e != nil && e.Obj != nil {
+		c.addError(errWrongType)
+		return nil, false
+	}
+	return e, true
+}
+
+func getCmd(c *Client) {
+	e, ok := c.getString(c.argv[1])
+	if !ok {
+		return
+	}
+	if e == nil {
+		c.addNull()
+		return
+	}
+	c.addBulk(e.Str)
+}
+
+// setOptions is what SET's flags say.
+type setOptions struct {
+	nx, xx, get, keepTTL bool
+	expireAt             int64 // absolute ms; 0 none
+	hasExpire            bool
+}
+
+const (
+	unitSeconds = iota
+	unitMillis
+)
+
+// parseSetOptions reads SET's options from args (after key and value).
+func (c *Client) parseSetOptions(args [][]byte) (setOptions, bool) {
+	var o setOptions
+	for i := 0; i < len(args); i++ {
+		a := strings.ToUpper(string(args[i]))
+		next := i+1 < len(args)
+		switch {
+		case a == "NX" && !o.xx:
+			o.nx = true
+		case a == "XX" && !o.nx:
+			o.xx = true
+		case a == "GET":
+			o.get = true
+		case a == "KEEPTTL" && !o.hasExpire:
+			o.keepTTL = true
+		case (a == "EX" || a == "PX" || a == "EXAT" || a == "PXAT") && !o.keepTTL && !o.hasExpire && next:
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.addError(errNotInt)
+				return o, false
+			}
+			at, ok := c.absExpire(n, a)
+			if !ok {
+				return o, false
+			}
+			o.expireAt, o.hasExpire = at, true
+			i++
+		default:
+			c.addError(errSyntax)
+			return o, false
+		}
+	}
+	return o, true
+}
+
+// absExpire turns an EX/PX/EXAT/PXAT argument into absolute ms, with
+// Redis's errors for non-positive and overflowing values.
+func (c *Client) absExpire(n int64, unit string) (int64, bool) {
+	if n <= 0 {
+		c.addError("ERR invalid expire time in '" + c.cmd.Name + "' command")
+		return 0, false
+	}
+	var ms int64
+	switch unit {
+	case "EX", "EXAT":
+		if n > (1<<63-1)/1000 {
+			c.addError("ERR invalid expire time in '" + c.cmd.Name + "' command")
+			return 0, false
+		}
+		ms = n * 1000
+	default:
+		ms = n
+	}
+	if unit == "EX" || unit == "PX" {
+		if ms > (1<<63-1)-c.s.now {
+			c.addError("ERR invalid expire time in '" + c.cmd.Name + "' command")
+			return 0, false
+		}
+		ms += c.s.now
+	}
+	return ms, true
+}
+
+func setCmd(c *Client) {
+	o, ok := c.parseSetOptions(c.argv[3:])
+	if !ok {
+		return
+	}
+	c.setGeneric(c.argv[1], c.argv[2], o)
+}
+
+// setGeneric is SET with every option; the other SET-like commands call it.
+func (c *Client) setGeneric(key, val []byte, o setOptions) {
+	s := c.s
+	var old *keyspace.Entry
+	if o.get {
+		old = c.lookupRead(key)
+		if old != nil && old.Obj != nil {
+			c.addError(errWrongType)
+			return
+		}
+	} else if o.nx || o.xx {
+		old = c.lookupWrite(key)
+	}
+	var oldVal []byte
+	hadOld := old != nil
+	if hadOld && o.get {
+		oldVal = old.Str
+	}
+	if (o.nx && hadOld) || (o.xx && !hadOld) {
+		if o.get {
+			if hadOld {
+				c.addBulk(oldVal)
+			} else {
+				c.addNull()
+			}
+		} else {
+			c.addNull()
+		}
+		return
+	}
+	e := s.setKey(c.db, key, copyBytes(val), o.keepTTL)
+	if o.hasExpire {
+		c.db.SetExpire(key, e, o.expireAt)
+	}
+	s.modified(c.db, key, e)
+	s.notify(notifyString, "set", key, c.dbIndex)
+	if o.hasExpire {
+		s.notify(notifyGeneric, "expire", key, c.dbIndex)
+	}
+	if o.get {
+		if hadOld {
+			c.addBulk(oldVal)
+		} else {
+			c.addNull()
+		}
+		return
+	}
+	c.addOK()
+}
+
+func setnxCmd(c *Client) {
+	if c.lookupWrite(c.argv[1]) != nil {
+		c.addInt(0)
+		return
+	}
+	c.setGeneric(c.argv[1], c.argv[2], setOptions{nx: true})
+	// setGeneric replied +OK; SETNX answers 1.
+	c.out = c.out[:len(c.out)-5]
+	c.addInt(1)
+}
+
+func setexCmd(c *Client)  { setexGeneric(c, "EX") }
+func psetexCmd(c *Client) { setexGeneric(c, "PX") }
+
+func setexGeneric(c *Client, unit string) {
+	n, ok := c.getInt(c.argv[2])
+	if !ok {
+		return
+	}
+	at, ok := c.absExpire(n, unit)
+	if !ok {
+		return
+	}
+	c.setGeneric(c.argv[1], c.argv[3], setOptions{expireAt: at, hasExpire: true})
+}
+
+func incrCmd(c *Client) { c.incrDecr(1) }
+func decrCmd(c *Client) { c.incrDecr(-1) }
+func incrbyCmd(c *Client) {
+	if n, ok := c.getInt(c.argv[2]); ok {
+		c.incrDecr(n)
+	}
+}
+func decrbyCmd(c *Client) {
+	n, ok := c.getInt(c.argv[2])
+	if !ok {
+		return
+	}
+	if n == -1<<63 {
+		c.addError("ERR decrement would overflow")
+		return
+	}
+	c.incrDecr(-n)
+}
+
+func (c *Client) incrDecr(by int64) {
+	key := c.argv[1]
+	e := c.lookupWrite(key)
+	var cur int64
+	if e != nil {
+		if e.Obj != nil {
+			c.addError(errWrongType)
+			return
+		}
+		n, ok := parseInt(e.Str)
+		if !ok {
+			c.addError(errNotInt)
+			return
+		}
+		cur = n
+	}
+	if (by < 0 && cur < 0 && by < -1<<63-cur) || (by > 0 && cur > 0 && by > 1<<63-1-cur) {
+		c.addError(errOverflow)
+		return
+	}
+	cur += by
+	val := strconv.AppendInt(nil, cur, 10)
+	if e == nil {
+		e = c.s.setKey(c.db, key, val, false)
+	} else {
+		e.Str = val
+	}
+	e.StrEnc = 1
+	c.s.modified(c.db, key, e)
+	c.s.notify(notifyString, "incrby", key, c.dbIndex)
+	c.addInt(cur)
+}
+
+func msetCmd(c *Client) {
+	if len(c.argv)%2 != 1 {
+		c.addError(wrongArity(c.cmd.Name))
+		return
+	}
+	for i := 1; i < len(c.argv); i += 2 {
+		e := c.s.setKey(c.db, c.argv[i], copyBytes(c.argv[i+1]), false)
+		c.s.modified(c.db, c.argv[i], e)
+		c.s.notify(notifyString, "set", c.argv[i], c.dbIndex)
+	}
+	c.addOK()
+}
+
+func mgetCmd(c *Client) {
+	c.addArrayLen(len(c.argv) - 1)
+	for _, k := range c.argv[1:] {
+		e := c.lookupRead(k)
+		if e == nil || e.Obj != nil {
+			c.addNull()
+			continue
+		}
+		c.addBulk(e.Str)
+	}
+}

@@ -1,0 +1,105 @@
+package keyspace
+
+// DB is one numbered database: the keys and an index of the keys that carry
+// a TTL, which active expiry walks.
+type DB struct {
+	ID      int
+	keys    *Dict[Entry]
+	expires *Dict[struct{}]
+}
+
+// NewDB returns an empty database.
+func NewDB(id int) *DB {
+	return &DB{ID: id, keys: NewDict[Entry](), expires: NewDict[struct{}]()}
+}
+
+// Len is the number of keys, expired-but-not-yet-removed ones included.
+func (db *DB) Len() int { return db.keys.Len() }
+
+// ExpiresLen is the number of keys with a TTL.
+func (db *DB) ExpiresLen() int { return db.expires.Len() }
+
+// Get returns the entry of key without any expiry check, or nil.
+func (db *DB) Get(key []byte) *Entry { return db.keys.GetBytes(key) }
+
+// GetString is Get for a string key.
+func (db *DB) GetString(key string) *Entry { return db.keys.Get(key) }
+
+// Add inserts key with an empty entry, or returns the existing one. The
+// caller fills the entry in.
+func (db *DB) Add(key []byte) (*Entry, bool) {
+	if e := db.keys.GetBytes(key); e != nil {
+		return e, false
+	}
+	return db.keys.Upsert(string(key))
+}
+
+// Delete removes key and returns its former entry.
+func (db *DB) Delete(key []byte) (Entry, bool) {
+	k, ok := db.keys.KeyOf(key)
+	if !ok {
+		return Entry{}, false
+	}
+	e, _ := db.keys.Delete(k)
+	if e.Expire != 0 {
+		db.expires.Delete(k)
+	}
+	return e, true
+}
+
+// SetExpire sets the absolute expiry (ms, 0 = persist) of an existing key,
+// keeping the expires index in step.
+func (db *DB) SetExpire(key []byte, e *Entry, at int64) {
+	if (e.Expire == 0) != (at == 0) {
+		k, ok := db.keys.KeyOf(key)
+		if !ok {
+			return
+		}
+		if at == 0 {
+			db.expires.Delete(k)
+		} else {
+			db.expires.Set(k, struct{}{})
+		}
+	}
+	e.Expire = at
+}
+
+// Clear removes every key.
+func (db *DB) Clear() {
+	db.keys.Clear()
+	db.expires.Clear()
+}
+
+// Scan walks the keys from cursor (see Dict.Scan).
+func (db *DB) Scan(cursor uint64, fn func(key string, e *Entry)) uint64 {
+	return db.keys.Scan(cursor, fn)
+}
+
+// Range calls fn for every key until it returns false. fn must not add or
+// remove keys.
+func (db *DB) Range(fn func(key string, e *Entry) bool) { db.keys.Range(fn) }
+
+// RandomKey returns a random key.
+func (db *DB) RandomKey(r func() uint64) (string, *Entry, bool) { return db.keys.RandomKey(r) }
+
+// ScanExpires walks the keys that have a TTL, from cursor; active expiry
+// uses it. fn may delete the key it is given (through DB.Delete).
+func (db *DB) ScanExpires(cursor uint64, fn func(key string, e *Entry)) uint64 {
+	return db.expires.Scan(cursor, func(k string, _ *struct{}) {
+		if e := db.keys.Get(k); e != nil {
+			fn(k, e)
+		}
+	})
+}
+
+// RehashSome lets the cron move a few buckets of each table.
+func (db *DB) RehashSome(n int) {
+	db.keys.RehashSome(n)
+	db.expires.RehashSome(n)
+}
+
+// Swap exchanges the contents of two databases (SWAPDB).
+func (db *DB) Swap(o *DB) {
+	db.keys, o.keys = o.keys, db.keys
+	db.expires, o.expires = o.expires, db.expires
+}

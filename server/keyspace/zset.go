@@ -1,0 +1,6 @@
+package keyspace
+
+// ZSet is a sorted set value.
+type ZSet struct {
+	Dict Dict[float64]
+}

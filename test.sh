@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, vet, race-enabled tests (unit, integration
+# against in-process servers, process-level tests with redis-cli and
+# redis-server when installed), and a short run of each fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+echo "== fuzz smoke (${FUZZTIME:=10s} per target)"
+go test -run '^$' -fuzz '^FuzzReader$' -fuzztime "$FUZZTIME" ./server/resp/
+go test -run '^$' -fuzz '^FuzzParse$' -fuzztime "$FUZZTIME" ./server/config/
+go test -run '^$' -fuzz '^FuzzDispatch$' -fuzztime "$FUZZTIME" ./server/
