@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
 	"fmt"
 	"strings"
 	"time"
@@ -70,6 +73,10 @@ func runServe(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	server.Version = version
+	if addr := os.Getenv("FLUIDB_PPROF"); addr != "" {
+		// Profiling endpoint for developers (net/http/pprof), off unless asked.
+		go func() { _ = http.ListenAndServe(addr, nil) }()
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
