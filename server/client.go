@@ -39,11 +39,11 @@ const readBufSize = 64 << 10
 // other goroutines only touch out (under mu and s.mu) to push pub/sub
 // messages or wake a blocked client.
 type Client struct {
-	s    *Server
-	id   uint64
-	conn net.Conn
-	rd   *resp.Reader
-	addr string
+	s     *Server
+	id    uint64
+	conn  net.Conn
+	rd    *resp.Reader
+	addr  string
 	laddr string
 
 	// out holds replies not yet written. It is appended to with s.mu held;
@@ -142,8 +142,8 @@ func (c *Client) selectDB(i int) {
 	c.db = c.s.dbs[i]
 }
 
-func (c *Client) isMaster() bool  { return c.flags&flagMaster != 0 }
-func (c *Client) inPubSub() bool  { return len(c.subs)+len(c.psubs) > 0 }
+func (c *Client) isMaster() bool   { return c.flags&flagMaster != 0 }
+func (c *Client) inPubSub() bool   { return len(c.subs)+len(c.psubs) > 0 }
 func (c *Client) arg(i int) []byte { return c.argv[i] }
 
 // isLocal says whether the peer connected over loopback (or a unix socket),

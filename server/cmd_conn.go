@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/subtle"
-	"strconv"
 	"strings"
 )
 
@@ -187,4 +186,3 @@ func resetCmd(c *Client) {
 	c.addSimple("RESET")
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }

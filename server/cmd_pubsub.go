@@ -38,7 +38,7 @@ const (
 	notifyKeyMiss              // m
 	notifyModule               // d
 	notifyNew                  // n
-	notifyAll = notifyGeneric | notifyString | notifyList | notifySet | notifyHash | notifyZSet | notifyExpired | notifyEvicted | notifyStream | notifyModule
+	notifyAll      = notifyGeneric | notifyString | notifyList | notifySet | notifyHash | notifyZSet | notifyExpired | notifyEvicted | notifyStream | notifyModule
 )
 
 func parseNotifyFlags(s string) int {
@@ -104,9 +104,9 @@ func registerPubSubCommands(t table) {
 		&Command{Name: "punsubscribe", Proc: punsubscribeCmd, Arity: -1, Flags: ps, Group: "pubsub"},
 		&Command{Name: "publish", Proc: publishCmd, Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | FlagMayReplicate, Group: "pubsub"},
 		&Command{Name: "pubsub", Arity: -2, Group: "pubsub", Sub: map[string]*Command{
-			"channels": {Proc: pubsubChannelsCmd, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
-			"numsub":   {Proc: pubsubNumsubCmd, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
-			"numpat":   {Proc: pubsubNumpatCmd, Arity: 2, Flags: FlagPubSub | FlagLoading | FlagStale},
+			"channels":      {Proc: pubsubChannelsCmd, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
+			"numsub":        {Proc: pubsubNumsubCmd, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
+			"numpat":        {Proc: pubsubNumpatCmd, Arity: 2, Flags: FlagPubSub | FlagLoading | FlagStale},
 			"shardchannels": {Proc: func(c *Client) { c.addArrayLen(0) }, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
 			"shardnumsub": {Proc: func(c *Client) {
 				c.addMapLen(len(c.argv) - 2)

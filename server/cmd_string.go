@@ -50,44 +50,38 @@ func getCmd(c *Client) {
 	c.addBulk(e.Str)
 }
 
-// setOptions is what SET's flags say.
+// setOptions is what SET's (and GETEX's) flags say. The expire argument is
+// kept raw: Redis reports syntax errors in later options before a bad TTL.
 type setOptions struct {
-	nx, xx, get, keepTTL bool
-	expireAt             int64 // absolute ms; 0 none
-	hasExpire            bool
+	nx, xx, get, keepTTL, persist bool
+	expireArg                     []byte // EX/PX/EXAT/PXAT argument; nil when absent
+	unit                          string // "EX", "PX", "EXAT" or "PXAT"
 }
 
-const (
-	unitSeconds = iota
-	unitMillis
-)
-
-// parseSetOptions reads SET's options from args (after key and value).
-func (c *Client) parseSetOptions(args [][]byte) (setOptions, bool) {
+// parseSetOptions reads SET's options from args (after key and value); with
+// forGetex it reads GETEX's instead (EX/PX/EXAT/PXAT/PERSIST only). Like
+// Redis's parseExtendedStringArgumentsOrReply, repeating an option is
+// allowed but combining exclusive ones is a syntax error.
+func (c *Client) parseSetOptions(args [][]byte, forGetex bool) (setOptions, bool) {
 	var o setOptions
 	for i := 0; i < len(args); i++ {
 		a := strings.ToUpper(string(args[i]))
 		next := i+1 < len(args)
+		isSet := !forGetex
 		switch {
-		case a == "NX" && !o.xx:
+		case a == "NX" && !o.xx && isSet:
 			o.nx = true
-		case a == "XX" && !o.nx:
+		case a == "XX" && !o.nx && isSet:
 			o.xx = true
-		case a == "GET":
+		case a == "GET" && isSet:
 			o.get = true
-		case a == "KEEPTTL" && !o.hasExpire:
+		case a == "KEEPTTL" && !o.persist && o.expireArg == nil && isSet:
 			o.keepTTL = true
-		case (a == "EX" || a == "PX" || a == "EXAT" || a == "PXAT") && !o.keepTTL && !o.hasExpire && next:
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.addError(errNotInt)
-				return o, false
-			}
-			at, ok := c.absExpire(n, a)
-			if !ok {
-				return o, false
-			}
-			o.expireAt, o.hasExpire = at, true
+		case a == "PERSIST" && forGetex && o.expireArg == nil && !o.keepTTL:
+			o.persist = true
+		case (a == "EX" || a == "PX" || a == "EXAT" || a == "PXAT") && !o.keepTTL && !o.persist &&
+			(o.expireArg == nil || o.unit == a) && next:
+			o.expireArg, o.unit = args[i+1], a
 			i++
 		default:
 			c.addError(errSyntax)
@@ -95,6 +89,16 @@ func (c *Client) parseSetOptions(args [][]byte) (setOptions, bool) {
 		}
 	}
 	return o, true
+}
+
+// expireMillis validates an EX/PX/EXAT/PXAT argument and returns the
+// absolute expiry in ms (Redis's getExpireMillisecondsOrReply).
+func (c *Client) expireMillis(arg []byte, unit string) (int64, bool) {
+	n, ok := c.getInt(arg)
+	if !ok {
+		return 0, false
+	}
+	return c.absExpire(n, unit)
 }
 
 // absExpire turns an EX/PX/EXAT/PXAT argument into absolute ms, with
@@ -126,87 +130,77 @@ func (c *Client) absExpire(n int64, unit string) (int64, bool) {
 }
 
 func setCmd(c *Client) {
-	o, ok := c.parseSetOptions(c.argv[3:])
+	o, ok := c.parseSetOptions(c.argv[3:], false)
 	if !ok {
 		return
 	}
-	c.setGeneric(c.argv[1], c.argv[2], o)
+	c.setGeneric(c.argv[1], c.argv[2], o, false)
 }
 
-// setGeneric is SET with every option; the other SET-like commands call it.
-func (c *Client) setGeneric(key, val []byte, o setOptions) {
+// setGeneric is SET with every option (Redis's setGenericCommand); the
+// other SET-like commands call it. intReply answers 1/0 instead of OK/null
+// (SETNX).
+func (c *Client) setGeneric(key, val []byte, o setOptions, intReply bool) {
 	s := c.s
-	var old *keyspace.Entry
+	var expireAt int64
+	if o.expireArg != nil {
+		at, ok := c.expireMillis(o.expireArg, o.unit)
+		if !ok {
+			return
+		}
+		expireAt = at
+	}
 	if o.get {
-		old = c.lookupRead(key)
+		old := c.lookupRead(key)
 		if old != nil && old.Obj != nil {
 			c.addError(errWrongType)
 			return
 		}
-	} else if o.nx || o.xx {
-		old = c.lookupWrite(key)
+		if old != nil {
+			c.addBulk(old.Str)
+		} else {
+			c.addNull()
+		}
 	}
-	var oldVal []byte
-	hadOld := old != nil
-	if hadOld && o.get {
-		oldVal = old.Str
-	}
-	if (o.nx && hadOld) || (o.xx && !hadOld) {
-		if o.get {
-			if hadOld {
-				c.addBulk(oldVal)
+	found := c.lookupWrite(key) != nil
+	if (o.nx && found) || (o.xx && !found) {
+		if !o.get {
+			if intReply {
+				c.addInt(0)
 			} else {
 				c.addNull()
 			}
-		} else {
-			c.addNull()
 		}
 		return
 	}
 	e := s.setKey(c.db, key, copyBytes(val), o.keepTTL)
-	if o.hasExpire {
-		c.db.SetExpire(key, e, o.expireAt)
+	setStrEnc(e, strEncAuto)
+	if o.expireArg != nil {
+		c.db.SetExpire(key, e, expireAt)
 	}
 	s.modified(c.db, key, e)
 	s.notify(notifyString, "set", key, c.dbIndex)
-	if o.hasExpire {
+	if o.expireArg != nil {
 		s.notify(notifyGeneric, "expire", key, c.dbIndex)
 	}
-	if o.get {
-		if hadOld {
-			c.addBulk(oldVal)
+	if !o.get {
+		if intReply {
+			c.addInt(1)
 		} else {
-			c.addNull()
+			c.addOK()
 		}
-		return
 	}
-	c.addOK()
 }
 
 func setnxCmd(c *Client) {
-	if c.lookupWrite(c.argv[1]) != nil {
-		c.addInt(0)
-		return
-	}
-	c.setGeneric(c.argv[1], c.argv[2], setOptions{nx: true})
-	// setGeneric replied +OK; SETNX answers 1.
-	c.out = c.out[:len(c.out)-5]
-	c.addInt(1)
+	c.setGeneric(c.argv[1], c.argv[2], setOptions{nx: true}, true)
 }
 
 func setexCmd(c *Client)  { setexGeneric(c, "EX") }
 func psetexCmd(c *Client) { setexGeneric(c, "PX") }
 
 func setexGeneric(c *Client, unit string) {
-	n, ok := c.getInt(c.argv[2])
-	if !ok {
-		return
-	}
-	at, ok := c.absExpire(n, unit)
-	if !ok {
-		return
-	}
-	c.setGeneric(c.argv[1], c.argv[3], setOptions{expireAt: at, hasExpire: true})
+	c.setGeneric(c.argv[1], c.argv[3], setOptions{expireArg: c.argv[2], unit: unit}, false)
 }
 
 func incrCmd(c *Client) { c.incrDecr(1) }
@@ -255,7 +249,7 @@ func (c *Client) incrDecr(by int64) {
 	} else {
 		e.Str = val
 	}
-	e.StrEnc = 1
+	setStrEnc(e, strEncInt)
 	c.s.modified(c.db, key, e)
 	c.s.notify(notifyString, "incrby", key, c.dbIndex)
 	c.addInt(cur)
@@ -268,6 +262,7 @@ func msetCmd(c *Client) {
 	}
 	for i := 1; i < len(c.argv); i += 2 {
 		e := c.s.setKey(c.db, c.argv[i], copyBytes(c.argv[i+1]), false)
+		setStrEnc(e, strEncAuto)
 		c.s.modified(c.db, c.argv[i], e)
 		c.s.notify(notifyString, "set", c.argv[i], c.dbIndex)
 	}

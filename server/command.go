@@ -194,6 +194,9 @@ func (c *Client) process(args [][]byte) {
 	if len(args) == 0 {
 		return
 	}
+	if c.flags&(flagReplyOff|flagReplySkip|flagReplySkipNext) != 0 {
+		defer c.endQuiet(c.beginQuiet()) // CLIENT REPLY (cmd_client.go)
+	}
 	cmd := c.lookup(args[0])
 	if cmd == nil {
 		c.rejectCommand(unknownCommandError(args))
@@ -238,6 +241,9 @@ func (c *Client) process(args [][]byte) {
 	if msg := s.writeGate(c, cmd); msg != "" {
 		c.rejectCommand(msg)
 		return
+	}
+	if s.pausedUntil != 0 && c.postponeIfPaused(cmd) {
+		return // CLIENT PAUSE (cmd_client.go)
 	}
 	if c.flags&flagMulti != 0 && !isMultiControl(cmd.Name) {
 		c.queueCommand(cmd, args)
@@ -293,6 +299,11 @@ func (s *Server) call(c *Client, cmd *Command) {
 	start := time.Now()
 	s.now = start.UnixMilli()
 	c.errored = false
+	if cmd.Flags&FlagWrite != 0 && s.beforeWrite != nil {
+		// A background snapshot is running: let it keep the point-in-time
+		// image of the keys this command is about to change.
+		s.beforeWrite(c, cmd)
+	}
 	cmd.Proc(c)
 	d := time.Since(start)
 	cmd.calls++

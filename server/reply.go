@@ -17,7 +17,9 @@ func (c *Client) addSimple(s string)     { c.out = redcon.AppendString(c.out, s)
 func (c *Client) addInt(n int64)         { c.out = redcon.AppendInt(c.out, n) }
 func (c *Client) addBulk(b []byte)       { c.out = redcon.AppendBulk(c.out, b) }
 func (c *Client) addBulkString(s string) { c.out = redcon.AppendBulkString(c.out, s) }
-func (c *Client) addBulkInt(n int64)     { c.out = redcon.AppendBulkString(c.out, strconv.FormatInt(n, 10)) }
+func (c *Client) addBulkInt(n int64) {
+	c.out = redcon.AppendBulkString(c.out, strconv.FormatInt(n, 10))
+}
 
 // addError writes an error reply. msg is Redis's full text, code included
 // ("ERR ...", "WRONGTYPE ..."); newlines would break the protocol, so they
@@ -33,6 +35,7 @@ func (c *Client) addError(msg string) {
 	}
 	c.out = append(c.out, '\r', '\n')
 	c.errored = true
+	c.s.countErrorReply(msg)
 }
 
 func (c *Client) addLen(prefix byte, n int) {

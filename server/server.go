@@ -65,6 +65,10 @@ type Server struct {
 
 	readyKeys []readyKey
 
+	// beforeWrite, when set, runs before every write command with the
+	// command's arguments in c.argv (BGSAVE's copy-on-write hook).
+	beforeWrite func(c *Client, cmd *Command)
+
 	activeExpireDisabled bool     // DEBUG SET-ACTIVE-EXPIRE 0
 	expireCursors        []uint64 // per db: where active expiry resumes
 
@@ -74,6 +78,7 @@ type Server struct {
 	startTime time.Time
 	slowlog   slowlog
 	latency   latencyMonitor
+	intro     introState // INFO/CLIENT bookkeeping (info.go)
 
 	pausedUntil  int64 // CLIENT PAUSE deadline (ms)
 	pauseWrites  bool

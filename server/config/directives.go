@@ -40,32 +40,45 @@ func (k Kind) String() string {
 
 // DirectiveInfo describes one directive, for generated documentation.
 type DirectiveInfo struct {
-	Name     string
-	Aliases  []string
-	Kind     Kind
-	Args     string   // argument synopsis
-	Default  string   // default value, as it would be written in a file
-	Mutable  bool     // CONFIG SET can change it at run time
-	Min, Max int64    // bounds of KindInt, KindMemory and KindOctal
-	Values   []string // allowed values of KindEnum
-	Doc      string
+	Name      string
+	Aliases   []string
+	Kind      Kind
+	Args      string   // argument synopsis
+	Default   string   // default value, as it would be written in a file
+	Mutable   bool     // CONFIG SET can change it at run time
+	Sensitive bool     // a secret: redact CONFIG SET arguments from SLOWLOG and MONITOR
+	Min, Max  int64    // bounds of KindInt, KindMemory and KindOctal
+	Values    []string // allowed values of KindEnum
+	Doc       string
 }
 
 // Directives lists every directive in table order.
 func Directives() []DirectiveInfo {
 	out := make([]DirectiveInfo, 0, len(table))
 	for _, d := range table {
-		info := DirectiveInfo{
-			Name: d.name, Aliases: append([]string(nil), d.aliases...), Kind: d.kind,
-			Args: d.argsSynopsis(), Default: d.def, Mutable: d.mutable,
-			Values: append([]string(nil), d.values...), Doc: d.doc,
-		}
-		if d.kind == KindInt || d.kind == KindMemory || d.kind == KindOctal {
-			info.Min, info.Max = d.min, d.max
-		}
-		out = append(out, info)
+		out = append(out, d.info())
 	}
 	return out
+}
+
+// Lookup describes the directive called name (canonical or alias, any case).
+func Lookup(name string) (DirectiveInfo, bool) {
+	if d := lookup(name); d != nil {
+		return d.info(), true
+	}
+	return DirectiveInfo{}, false
+}
+
+func (d *directive) info() DirectiveInfo {
+	info := DirectiveInfo{
+		Name: d.name, Aliases: append([]string(nil), d.aliases...), Kind: d.kind,
+		Args: d.argsSynopsis(), Default: d.def, Mutable: d.mutable, Sensitive: d.sensitive,
+		Values: append([]string(nil), d.values...), Doc: d.doc,
+	}
+	if d.kind == KindInt || d.kind == KindMemory || d.kind == KindOctal {
+		info.Min, info.Max = d.min, d.max
+	}
+	return info
 }
 
 // argError is a rejected value. reply is Redis's CONFIG SET wording; want and
@@ -101,6 +114,7 @@ type directive struct {
 	def       string // default, written as in redis.conf
 	mutable   bool   // CONFIG SET may change it
 	protected bool   // CONFIG SET also needs enable-protected-configs
+	sensitive bool   // value is a secret
 	multi     bool   // several arguments, or one argument holding them space-separated
 	min, max  int64  // inclusive bounds of numeric kinds
 	percent   bool   // KindMemory also accepts "N%", stored as -N
@@ -208,11 +222,11 @@ var table = []*directive{
 		doc: "SHUTDOWN flags applied on SIGTERM.", field: func(c *Config) any { return &c.ShutdownOnSigterm }},
 
 	// Security.
-	{name: "requirepass", kind: KindString, def: "", mutable: true,
+	{name: "requirepass", kind: KindString, def: "", mutable: true, sensitive: true,
 		doc: "Password of the default user; empty means no password.", field: func(c *Config) any { return &c.Requirepass }},
-	{name: "masterauth", kind: KindString, def: "", mutable: true,
+	{name: "masterauth", kind: KindString, def: "", mutable: true, sensitive: true,
 		doc: "Password used to authenticate to the master (and to peers in active-replica mode).", field: func(c *Config) any { return &c.Masterauth }},
-	{name: "masteruser", kind: KindString, def: "", mutable: true,
+	{name: "masteruser", kind: KindString, def: "", mutable: true, sensitive: true,
 		doc: "ACL user used to authenticate to the master.", field: func(c *Config) any { return &c.Masteruser }},
 	{name: "aclfile", kind: KindString, def: "",
 		doc: "File holding ACL users.", field: func(c *Config) any { return &c.ACLFile }},

@@ -139,18 +139,18 @@ func getOutputBufferLimits(c *Config) string {
 }
 
 func outputBufferLimitLines(c, def *Config) []rwLine {
-	cur, dflt := &c.ClientOutputBufferLimit, &def.ClientOutputBufferLimit
-	line := func(name string, o, d OutputBufferLimit) rwLine {
+	// All three classes are written together once any differs, so the
+	// lines keep their places on the next rewrite instead of the first slot
+	// switching class.
+	force := c.ClientOutputBufferLimit != def.ClientOutputBufferLimit
+	line := func(name string, o OutputBufferLimit) rwLine {
 		return rwLine{
 			text:  fmt.Sprintf("client-output-buffer-limit %s %s %s %d", name, formatMemory(o.Hard), formatMemory(o.Soft), o.SoftSeconds),
-			force: o != d,
+			force: force,
 		}
 	}
-	return []rwLine{
-		line("normal", cur.Normal, dflt.Normal),
-		line("replica", cur.Replica, dflt.Replica),
-		line("pubsub", cur.Pubsub, dflt.Pubsub),
-	}
+	l := &c.ClientOutputBufferLimit
+	return []rwLine{line("normal", l.Normal), line("replica", l.Replica), line("pubsub", l.Pubsub)}
 }
 
 // setNotify validates the classes and stores them normalised, so that the

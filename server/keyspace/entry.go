@@ -57,3 +57,6 @@ func (e *Entry) Kind() Kind {
 
 // ExpiredAt says whether the entry is past its expiry at time now (ms).
 func (e *Entry) ExpiredAt(now int64) bool { return e.Expire != 0 && e.Expire <= now }
+
+// Stream is reserved for the stream type (a later issue).
+type Stream struct{}

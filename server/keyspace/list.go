@@ -48,10 +48,12 @@ func (l *List) grow() {
 // shrink gives memory back once the list is down to a quarter of its
 // capacity; the hysteresis keeps push/pop cycles from resizing each time.
 func (l *List) shrink() {
-	if len(l.buf) > 64 && l.n*4 < len(l.buf) {
-		l.resize(len(l.buf) / 2)
-	} else if l.n == 0 && len(l.buf) > 64 {
-		l.buf, l.head = nil, 0
+	size := len(l.buf)
+	for size > 64 && l.n*4 < size {
+		size /= 2
+	}
+	if size != len(l.buf) {
+		l.resize(size)
 	}
 }
 

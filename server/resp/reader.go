@@ -516,38 +516,65 @@ func findCR(p []byte, tooBig error) (cr int, err error) {
 // multibulkHeader parses "*N\r\n" at the start of p. adv == 0 with a nil
 // error means more input is needed. Negative counts come back as -1.
 func (r *Reader) multibulkHeader(p []byte) (n, adv int, err error) {
-	cr, err := findCR(p, errTooBigMbulk)
-	if cr < 0 {
-		return 0, 0, err
+	ll, adv, ok := quickHeader(p)
+	if !ok {
+		cr, err := findCR(p, errTooBigMbulk)
+		if cr < 0 {
+			return 0, 0, err
+		}
+		ll, ok = parseInt(p[1:cr])
+		adv = cr + 2
 	}
-	ll, ok := parseInt(p[1:cr])
 	if !ok || ll > maxMultibulk {
 		return 0, 0, errInvalidMultibulk
 	}
 	if r.Unauthenticated && ll > unauthMaxMultibulk {
 		return 0, 0, errUnauthMultibulk
 	}
-	return int(max(ll, -1)), cr + 2, nil
+	return int(max(ll, -1)), adv, nil
 }
 
 // bulkHeader parses "$N\r\n" at the start of p, checking N against the
 // limits before anything is sized from it.
 func (r *Reader) bulkHeader(p []byte) (n int64, adv int, err error) {
-	cr, err := findCR(p, errTooBigBulk)
-	if cr < 0 {
-		return 0, 0, err
+	ll, adv, ok := quickHeader(p)
+	if !ok || p[0] != '$' {
+		cr, err := findCR(p, errTooBigBulk)
+		if cr < 0 {
+			return 0, 0, err
+		}
+		if p[0] != '$' {
+			return 0, 0, errExpectedDollar(p[0])
+		}
+		ll, ok = parseInt(p[1:cr])
+		adv = cr + 2
 	}
-	if p[0] != '$' {
-		return 0, 0, errExpectedDollar(p[0])
-	}
-	ll, ok := parseInt(p[1:cr])
 	if !ok || ll < 0 || ll > r.maxBulkLen() {
 		return 0, 0, errInvalidBulk
 	}
 	if r.Unauthenticated && ll > unauthMaxBulk {
 		return 0, 0, errUnauthBulk
 	}
-	return ll, cr + 2, nil
+	return ll, adv, nil
+}
+
+// quickHeader parses the usual header, a type byte then 1 to 18 digits
+// without a leading zero, CR and one more byte, without a memchr call per
+// header. ok is false for anything else, including errors, which the exact
+// path then handles; where both apply they agree.
+func quickHeader(p []byte) (ll int64, adv int, ok bool) {
+	i := 1
+	for ; i < len(p) && i <= 18; i++ {
+		c := p[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		ll = ll*10 + int64(c-'0')
+	}
+	if i == 1 || i+1 >= len(p) || p[i] != '\r' || (p[1] == '0' && i > 2) {
+		return 0, 0, false
+	}
+	return ll, i + 2, true
 }
 
 // parseInt accepts exactly what Redis's string2ll accepts: an optional '-',
