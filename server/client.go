@@ -128,6 +128,7 @@ func (c *Client) Do(args ...string) string {
 		argv[i] = []byte(a)
 	}
 	c.s.mu.Lock()
+	c.s.tick()
 	c.process(argv)
 	c.s.mu.Unlock()
 	c.mu.Lock()
@@ -229,7 +230,8 @@ func (c *Client) loop() {
 			return
 		}
 		s.mu.Lock()
-		c.lastActive = time.Now()
+		s.tick()
+		c.lastActive = s.lastTick
 		for {
 			c.process(args)
 			if c.flags&(flagCloseAfterReply|flagCloseASAP|flagBlocked) != 0 || !c.rd.HasPending() {

@@ -336,7 +336,7 @@ func pubsubNumpatCmd(c *Client) { c.addInt(int64(len(c.s.pubsub.patterns))) }
 // addHelp writes a HELP reply in Redis's shape.
 func (c *Client) addHelp(name string, lines []string) {
 	head := name + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-	tail := []string{"HELP", "    Print this help."}
+	tail := []string{"HELP", "    Prints this help."}
 	c.addArrayLen(1 + len(lines) + len(tail))
 	c.addSimple(head)
 	for _, l := range lines {

@@ -671,6 +671,9 @@ func runCompatScript(t *testing.T, path string) {
 			}
 		}
 		fstr, rstr := renderReplies(fr, st), renderReplies(rr, st)
+		if os.Getenv("COMPAT_VERBOSE") != "" {
+			t.Logf("%s:%d: %s -> %s", file, st.line, st.text, rstr)
+		}
 		if fstr == rstr {
 			continue
 		}

@@ -115,7 +115,11 @@ func (s *Server) expireKey(db *keyspace.DB, key []byte) {
 	s.propagateExpire(db, key)
 }
 
-func (s *Server) propagateExpire(db *keyspace.DB, key []byte) {}
+// propagateExpire sends the DEL that makes replicas and the AOF forget a
+// key this node expired (replicas never expire keys on their own).
+func (s *Server) propagateExpire(db *keyspace.DB, key []byte) {
+	s.alsoPropagate(db.ID, []byte("DEL"), key)
+}
 
 // activeExpireCycle samples keys with a TTL and removes the expired ones,
 // spending at most about a quarter of the cron period, and keeps going while

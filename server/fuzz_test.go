@@ -56,6 +56,7 @@ func FuzzDispatch(f *testing.F) {
 				return
 			}
 			s.mu.Lock()
+			s.tick()
 			before := len(c.out)
 			c.process(args)
 			replied := len(c.out) > before || c.blocked != nil || c.flags&flagReplyOff != 0

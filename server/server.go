@@ -46,6 +46,7 @@ type Server struct {
 	cmds     table
 	cmdCount int
 	now      int64 // ms, cached per command like Redis's server.mstime
+	lastTick time.Time
 
 	clock   *clock.Clock
 	nodeID  uuid.UUID
@@ -64,6 +65,7 @@ type Server struct {
 	blocking blockingState
 
 	readyKeys []readyKey
+	prop      propagation
 
 	// beforeWrite, when set, runs before every write command with the
 	// command's arguments in c.argv (BGSAVE's copy-on-write hook).
@@ -129,6 +131,10 @@ func New(cfg *config.Config) (*Server, error) {
 		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
 	}
 	s.self = s.origins.Intern(s.nodeID)
+	// Local writes are stamped from the per-command cached time: no extra
+	// clock read on the write path.
+	s.clock.Now = func() int64 { return s.now }
+	s.tick()
 	var rid [20]byte
 	_, _ = crand.Read(rid[:])
 	s.runID = hex.EncodeToString(rid[:])
@@ -268,6 +274,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // SHUTDOWN command), so the binary can exit.
 func (s *Server) Done() <-chan struct{} { return s.doneCh }
 
+// tick refreshes the cached time. Whoever takes s.mu to run commands
+// after time may have passed calls it first.
+func (s *Server) tick() {
+	s.lastTick = time.Now()
+	s.now = s.lastTick.UnixMilli()
+}
+
 func (s *Server) requirePass() bool { return s.cfg.Requirepass != "" }
 
 // Hooks filled in by replication and persistence; standalone answers.
@@ -306,7 +319,7 @@ func (s *Server) cronLoop() {
 // cron is the periodic work, with s.mu held: active expiry, incremental
 // rehashing, ops/sec sampling, client timeouts.
 func (s *Server) cron() {
-	s.now = time.Now().UnixMilli()
+	s.tick()
 	s.sampleOps()
 	s.activeExpireCycle()
 	for _, db := range s.dbs {
