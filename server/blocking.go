@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"time"
 
 	"github.com/fluidb/fluidb/server/keyspace"
@@ -157,22 +158,26 @@ func (s *Server) unblock(c *Client, timedOut bool) {
 }
 
 // parseTimeout reads a blocking command's timeout in seconds (a float, as
-// Redis 6+ accepts), refusing negative and absurd values like Redis.
+// Redis 6+ accepts). Like Redis 7.0 it rounds up to whole milliseconds (so
+// a tiny positive timeout still times out), and values too large for a
+// 64-bit millisecond count wrap negative there, hence "timeout is negative"
+// for 1e20 and inf.
 func (c *Client) parseTimeout(b []byte) (time.Duration, bool) {
 	f, ok := parseFloat(b)
 	if !ok || f != f {
 		c.addError(errTimeout)
 		return 0, false
 	}
-	if f < 0 {
+	ms := math.Ceil(f * 1000)
+	if ms < 0 || ms >= math.MaxInt64 {
 		c.addError(errTimeoutNeg)
 		return 0, false
 	}
-	if f > 1e12 {
-		c.addError(errTimeout)
-		return 0, false
+	if time.Duration(ms) > math.MaxInt64/time.Millisecond {
+		// Longer than time.Duration can hold (about 292 years): forever.
+		return 0, true
 	}
-	return time.Duration(f * float64(time.Second)), true
+	return time.Duration(ms) * time.Millisecond, true
 }
 
 // inMultiOrScript says whether a blocking command must not block (it then

@@ -83,6 +83,9 @@ type Client struct {
 	blockAgain bool // set when a re-served blocked command must keep waiting
 	execing    bool // running EXEC's queued commands: blocking commands don't block
 	wake       chan struct{}
+
+	woff int64    // stream offset after this client's last write (WAIT)
+	repl *replica // set once the client sent REPLCONF or SYNC (repl_master.go)
 }
 
 type queuedCommand struct {

@@ -42,7 +42,7 @@ func registerClientCommands(t table) {
 
 // Hooks the rest of the server calls.
 
-func (s *Server) roleName() string { return "master" }
+func (s *Server) roleName() string { return s.helloRole() }
 
 // pubsubOutputLimit is the hard output-buffer limit for clients receiving
 // pushes (client-output-buffer-limit pubsub); 0 means none.
@@ -76,6 +76,11 @@ func (s *Server) clientsCron() {
 // Redis's line format. Admin commands are not shown, as in Redis.
 func (s *Server) feedMonitors(c *Client) {
 	if c.cmd != nil && c.cmd.Flags&FlagAdmin != 0 {
+		return
+	}
+	// A blocked command that is re-run when its key gets data runs on the
+	// copy of argv saved when it blocked; it was shown when it first ran.
+	if bs := c.blocked; bs != nil && len(bs.argv) > 0 && len(c.argv) > 0 && &bs.argv[0] == &c.argv[0] {
 		return
 	}
 	now := time.Now()

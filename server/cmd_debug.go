@@ -69,8 +69,6 @@ var debugHelp = []string{
 	"    default.",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed.",
-	"STRINGMATCH-LEN",
-	"    Run a fuzz tester against the stringmatchlen() function.",
 }
 
 func debugCmd(c *Client) {
@@ -98,10 +96,8 @@ func debugCmd(c *Client) {
 		time.Sleep(time.Duration(f * float64(time.Second)))
 		c.addOK()
 	case sub == "set-active-expire" && n == 3:
-		v, ok := c.getInt(c.argv[2])
-		if !ok {
-			return
-		}
+		// Redis reads the flag with atoi: anything not a number is 0.
+		v, _ := strconv.Atoi(string(c.argv[2]))
 		s.activeExpireDisabled = v == 0
 		c.addOK()
 	case sub == "digest" && n == 2:
@@ -147,8 +143,6 @@ func debugCmd(c *Client) {
 			return
 		}
 		c.addVerbatim("[Dictionary HT]\n")
-	case sub == "stringmatch-len":
-		c.addSimple("Apparently Redis did not crash: test passed")
 	case sub == "pause-cron" && n == 3, sub == "replybuffer" && n == 4, sub == "dict-resizing" && n == 3,
 		sub == "set-skip-checksum-validation" && n == 3, sub == "set-disable-deny-scripts" && n == 3:
 		c.addOK()
@@ -158,7 +152,7 @@ func debugCmd(c *Client) {
 			return
 		}
 		c.addOK()
-	case sub == "reload" || sub == "loadaof" || sub == "jmap" || sub == "segfault" || sub == "panic" ||
+	case sub == "reload" || sub == "loadaof" || sub == "segfault" || sub == "panic" ||
 		sub == "assert" || sub == "oom" || sub == "restart" || sub == "crash-and-recover":
 		c.addError("ERR DEBUG " + strings.ToUpper(sub) + " is not supported by fluidb")
 	default:
@@ -386,7 +380,7 @@ func debugProtocol(c *Client) {
 func debugPopulate(c *Client) {
 	count, ok := parseInt(c.argv[2])
 	if !ok || count < 0 {
-		c.addError("ERR count must be greater than or equal to 0")
+		c.addError("ERR value is out of range, must be positive")
 		return
 	}
 	prefix := "key"
@@ -417,6 +411,7 @@ func debugPopulate(c *Client) {
 			}
 		}
 		e := s.setKey(c.db, key, val, false)
+		e.Access = s.lruClock()
 		s.modified(c.db, key, e)
 	}
 	c.addOK()
@@ -476,7 +471,7 @@ func memoryHelpCmd(c *Client) {
 // Per-allocation overheads used by MEMORY USAGE's estimate; they follow
 // the sizes of the Go structures holding each kind of value.
 const (
-	memKeyOverhead  = 72 // dict node + Entry header
+	memKeyOverhead  = 48 // dict node + Entry header
 	memElemOverhead = 40 // per element of a collection
 )
 
@@ -541,7 +536,7 @@ func memoryUsage(key []byte, e *keyspace.Entry, samples int64) int64 {
 }
 
 func memoryDoctorCmd(c *Client) {
-	c.addVerbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.")
+	c.addVerbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
 }
 
 func memoryStatsCmd(c *Client) {

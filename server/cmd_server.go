@@ -377,6 +377,10 @@ func (s *Server) applyConfig() {
 		}
 	}
 	s.slowlogTrim()
+	if s.cfg.Maxmemory > 0 {
+		// Lowering maxmemory evicts at once, as Redis does.
+		s.performEvictions()
+	}
 }
 
 func configRewriteCmd(c *Client) {
@@ -471,7 +475,11 @@ func flushRegistryCmd(c *Client) {
 	if len(c.argv) == 3 {
 		m := strings.ToUpper(string(c.argv[2]))
 		if m != "ASYNC" && m != "SYNC" {
-			c.addError(errSyntax)
+			if strings.EqualFold(string(c.argv[0]), "function") {
+				c.addError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+			} else {
+				c.addError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+			}
 			return
 		}
 	}
@@ -775,8 +783,15 @@ func (c *Client) addKeySpecs(cmd *Command) {
 		return
 	}
 	flags := keySpecFlagsFor(cmd, nil)
+	note := keySpecNotes[cmd.Name]
 	c.addArrayLen(1)
-	c.addMapLen(3)
+	if note != "" {
+		c.addMapLen(4)
+		c.addBulkString("notes")
+		c.addBulkString(note)
+	} else {
+		c.addMapLen(3)
+	}
 	c.addBulkString("flags")
 	c.addSetLen(len(flags[0]))
 	for _, f := range flags[0] {
@@ -923,6 +938,12 @@ var keySpecFlags = map[string][][]string{
 	"linsert":      {{"RW", "insert"}},
 	"sadd":         {{"RW", "insert"}},
 	"hsetnx":       {{"RW", "insert"}},
+	"hset":         {{"RW", "update"}},
+	"hmset":        {{"RW", "update"}},
+	"zadd":         {{"RW", "update"}},
+	"setrange":     {{"RW", "update"}},
+	"pfadd":        {{"RW", "insert"}},
+	"xadd":         {{"RW", "update"}},
 	"append":       {{"RW", "insert"}},
 	"lpop":         {{"RW", "access", "delete"}},
 	"rpop":         {{"RW", "access", "delete"}},
@@ -969,6 +990,11 @@ var keySpecFlags = map[string][][]string{
 	"pttl":         {{"RO", "access"}},
 	"expiretime":   {{"RO", "access"}},
 	"pexpiretime":  {{"RO", "access"}},
+}
+
+// keySpecNotes are the notes Redis attaches to some key specs.
+var keySpecNotes = map[string]string{
+	"set": "RW and ACCESS due to the optional `GET` argument",
 }
 
 // keySpecFlagsFor returns the flags of each key spec of cmd; argv, when

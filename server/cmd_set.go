@@ -486,9 +486,8 @@ func sinterGeneric(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit in
 	var res []string
 	var card int64
 	sets[0].Each(func(m string) bool {
-		mb := []byte(m)
 		for _, o := range sets[1:] {
-			if o != sets[0] && !o.Has(mb) {
+			if o != sets[0] && o.Get(m) == nil {
 				return true
 			}
 		}
@@ -571,13 +570,12 @@ func sunionDiffGeneric(c *Client, keys [][]byte, dst []byte, op int) {
 			others := append([]*keyspace.Set(nil), sets[1:]...)
 			sort.SliceStable(others, func(i, j int) bool { return setLen(others[i]) > setLen(others[j]) })
 			first.Each(func(m string) bool {
-				mb := []byte(m)
 				for _, o := range others {
-					if o != nil && o.Has(mb) {
+					if o != nil && o.Get(m) != nil {
 						return true
 					}
 				}
-				res.Add(mb, max)
+				res.Add([]byte(m), max)
 				return true
 			})
 		} else {

@@ -1489,6 +1489,9 @@ func zrandmemberCmd(c *Client) {
 	c.addBulkString(n.Member)
 }
 
+// zrandMaxReply bounds the reply of ZRANDMEMBER with a huge negative count.
+const zrandMaxReply = 1 << 30
+
 // zrandmemberWithCount picks members by random rank: the skiplist makes
 // that O(log n) and uniform, which a hash table bucket pick is not.
 func (c *Client) zrandmemberWithCount(l int64, withScores bool) {
@@ -1526,6 +1529,12 @@ func (c *Client) zrandmemberWithCount(l int64, withScores bool) {
 		header(int(count))
 		for i := int64(0); i < count; i++ {
 			emit(z.ByRank(rnd(size)))
+			if i&1023 == 0 && len(c.out) > zrandMaxReply {
+				// Redis would build this reply until memory runs out;
+				// drop the client instead, as an output limit would.
+				c.closeConn()
+				return
+			}
 		}
 		return
 	}

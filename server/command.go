@@ -136,6 +136,9 @@ func (s *Server) buildTable() {
 	registerSetCommands(s.cmds)
 	registerZSetCommands(s.cmds)
 	registerPubSubCommands(s.cmds)
+	registerPersistCommands(s.cmds)
+	registerSortCommands(s.cmds)
+	registerReplicationCommands(s.cmds) // after server's: its ROLE replaces the stub
 	s.cmdCount = len(s.cmds)
 }
 
@@ -198,6 +201,7 @@ func (c *Client) process(args [][]byte) {
 		defer c.endQuiet(c.beginQuiet()) // CLIENT REPLY (cmd_client.go)
 	}
 	cmd := c.lookup(args[0])
+	c.cmd = cmd // rejections are counted against this command, or none
 	if cmd == nil {
 		c.rejectCommand(unknownCommandError(args))
 		return
@@ -285,9 +289,28 @@ func (s *Server) writeGate(c *Client, cmd *Command) string {
 	if isWrite && s.persistenceBlocksWrites() {
 		return errMisconf
 	}
-	if cmd.Flags&FlagDenyOOM != 0 && !c.isMaster() {
-		if msg := s.oomCheck(); msg != "" {
-			return msg
+	if s.cfg.Maxmemory > 0 && !c.isMaster() {
+		// Redis 7.0's rule: denyoom commands (and EXEC of a transaction
+		// holding one) fail when eviction cannot get under maxmemory;
+		// inside MULTI every command but EXEC/DISCARD/QUIT/RESET does,
+		// since queueing itself takes memory.
+		reject := cmd.Flags&FlagDenyOOM != 0
+		if cmd.Name == "exec" && c.flags&flagMulti != 0 {
+			for _, q := range c.multi {
+				if q.cmd.Flags&FlagDenyOOM != 0 {
+					reject = true
+				}
+			}
+		}
+		if c.flags&flagMulti != 0 {
+			switch cmd.Name {
+			case "exec", "discard", "quit", "reset":
+			default:
+				reject = true
+			}
+		}
+		if !s.performEvictions() && reject {
+			return errOOM
 		}
 	}
 	return ""

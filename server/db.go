@@ -43,7 +43,7 @@ func (s *Server) lookup(c *Client, db *keyspace.DB, key []byte) *keyspace.Entry 
 		return nil
 	}
 	if c == nil || c.flags&flagNoTouch == 0 {
-		e.Access = s.lruClock()
+		s.touchAccess(e)
 	}
 	return e
 }
@@ -63,7 +63,7 @@ func (c *Client) lookupType(key []byte, kind keyspace.Kind, write bool) (e *keys
 	return e, true
 }
 
-func (s *Server) isReplicaOfMaster() bool { return false }
+func (s *Server) isReplicaOfMaster() bool { return s.replPlainReplica() }
 
 // lruClock is the coarse clock (seconds) stored in each entry on access.
 func (s *Server) lruClock() uint32 { return uint32(s.now / 1000) }
@@ -89,7 +89,7 @@ func (s *Server) setKey(db *keyspace.DB, key, val []byte, keepTTL bool) *keyspac
 		db.SetExpire(key, e, 0)
 	}
 	expire := e.Expire
-	*e = keyspace.Entry{Str: val, Expire: expire}
+	*e = keyspace.Entry{Str: val, Expire: expire, Freq: keyspace.LFUInitVal, Access: s.lruClock()}
 	_ = isNew
 	return e
 }

@@ -620,7 +620,9 @@ func (s *Server) avgTTL(i int) int64 {
 	now := time.Now().UnixMilli()
 	var sum, n int64
 	var cursor uint64
-	for n < 32 {
+	// Bounded in buckets as well as samples: a table full of keys that
+	// expired but are not removed yet must not turn INFO into a full scan.
+	for steps := 0; n < 32 && steps < 128; steps++ {
 		cursor = db.ScanExpires(cursor, func(_ string, e *keyspace.Entry) {
 			if ttl := e.Expire - now; ttl > 0 {
 				sum += ttl

@@ -34,6 +34,8 @@ type propagation struct {
 	override    [][]byte
 	overrideSet bool
 	suppress    bool // the running command asked not to propagate itself
+	// caller is the client whose command is being flushed (WAIT's offset).
+	caller *Client
 }
 
 func (p *propagation) active() bool { return len(p.sinks) > 0 }
@@ -113,7 +115,9 @@ func (s *Server) endCall(c *Client, changed bool, savedOverride [][]byte, savedS
 	p.override, p.overrideSet, p.suppress = savedOverride, savedSet, savedSuppress
 	p.depth--
 	if p.depth == 0 && len(p.pending) > 0 {
+		p.caller = c
 		s.flushEffects()
+		p.caller = nil
 	}
 }
 

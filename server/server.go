@@ -65,7 +65,9 @@ type Server struct {
 	blocking blockingState
 
 	readyKeys []readyKey
+	evict     evictState
 	prop      propagation
+	repl      replState // replication (replication.go)
 
 	// beforeWrite, when set, runs before every write command with the
 	// command's arguments in c.argv (BGSAVE's copy-on-write hook).
@@ -75,6 +77,7 @@ type Server struct {
 	expireCursors        []uint64 // per db: where active expiry resumes
 
 	loading bool
+	persist persistState // RDB snapshots (persist.go)
 
 	stats     stats
 	startTime time.Time
@@ -284,10 +287,9 @@ func (s *Server) tick() {
 func (s *Server) requirePass() bool { return s.cfg.Requirepass != "" }
 
 // Hooks filled in by replication and persistence; standalone answers.
-func (s *Server) readOnlyReplica() bool         { return false }
-func (s *Server) masterDown() bool              { return false }
-func (s *Server) persistenceBlocksWrites() bool { return false }
-func (s *Server) oomCheck() string              { return "" }
+func (s *Server) readOnlyReplica() bool         { return s.replReadOnly() }
+func (s *Server) masterDown() bool              { return s.replMasterDown() }
+func (s *Server) persistenceBlocksWrites() bool { return s.persistenceBlocksWritesRDB() }
 
 func (s *Server) randUint64() uint64 { return s.rng.Uint64() }
 
@@ -326,6 +328,8 @@ func (s *Server) cron() {
 		db.RehashSome(100)
 	}
 	s.clientsCron()
+	s.persistCron()
+	s.replicationCron()
 }
 
 func (s *Server) sampleOps() {

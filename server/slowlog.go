@@ -448,6 +448,10 @@ func latencyGraphCmd(c *Client) {
 func latencyDoctorCmd(c *Client) {
 	l := &c.s.latency
 	var b strings.Builder
+	if c.s.cfg.LatencyMonitorThreshold == 0 {
+		c.addVerbatim("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n")
+		return
+	}
 	if len(l.events) == 0 {
 		b.WriteString("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep better.\n")
 		c.addVerbatim(b.String())
@@ -482,12 +486,19 @@ func latencyHistogramCmd(c *Client) {
 		seen := map[*Command]bool{}
 		for _, a := range c.argv[2:] {
 			cmd := s.lookupFullName(string(a))
-			if cmd == nil || seen[cmd] {
+			if cmd == nil {
 				continue
 			}
-			if h := s.latency.hist[cmd]; h != nil && h.count > 0 {
-				seen[cmd] = true
-				cmds = append(cmds, cmd)
+			// A container command stands for its subcommands.
+			group := []*Command{cmd}
+			if len(cmd.Sub) > 0 {
+				group = sortedSubs(cmd)
+			}
+			for _, cmd := range group {
+				if h := s.latency.hist[cmd]; h != nil && h.count > 0 && !seen[cmd] {
+					seen[cmd] = true
+					cmds = append(cmds, cmd)
+				}
 			}
 		}
 	}
@@ -504,6 +515,7 @@ func latencyHistogramCmd(c *Client) {
 		type pt struct{ us, cum int64 }
 		var pts []pt
 		var cum uint64
+		var last int64
 		bound := int64(1024)
 		i := 0
 		for cum < h.count {
@@ -511,8 +523,9 @@ func latencyHistogramCmd(c *Client) {
 				cum += h.counts[i]
 				i++
 			}
-			if len(pts) == 0 || pts[len(pts)-1].cum < int64(cum) {
+			if int64(cum) > last {
 				pts = append(pts, pt{bound / 1000, int64(cum)})
+				last = int64(cum)
 			}
 			bound *= 2
 			if bound > histMaxValue {

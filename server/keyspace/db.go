@@ -31,8 +31,14 @@ func (db *DB) Add(key []byte) (*Entry, bool) {
 	if e := db.keys.GetBytes(key); e != nil {
 		return e, false
 	}
-	return db.keys.Upsert(string(key))
+	e, isNew := db.keys.Upsert(string(key))
+	e.Freq = LFUInitVal
+	return e, isNew
 }
+
+// LFUInitVal is a new key's LFU counter (Redis's LFU_INIT_VAL), so that new
+// keys are not the first evicted under an LFU policy.
+const LFUInitVal = 5
 
 // Delete removes key and returns its former entry.
 func (db *DB) Delete(key []byte) (Entry, bool) {
@@ -90,6 +96,20 @@ func (db *DB) ScanExpires(cursor uint64, fn func(key string, e *Entry)) uint64 {
 			fn(k, e)
 		}
 	})
+}
+
+// RandomVolatileKey returns a random key among those with a TTL.
+func (db *DB) RandomVolatileKey(r func() uint64) (string, *Entry, bool) {
+	for i := 0; i < 16; i++ {
+		k, _, ok := db.expires.RandomKey(r)
+		if !ok {
+			return "", nil, false
+		}
+		if e := db.keys.Get(k); e != nil {
+			return k, e, true
+		}
+	}
+	return "", nil, false
 }
 
 // RehashSome lets the cron move a few buckets of each table.
