@@ -164,14 +164,17 @@ func (c *Client) isLocal() bool {
 }
 
 func (s *Server) serveConn(nc net.Conn) {
+	s.mu.Lock()
+	ka := s.cfg.TCPKeepalive
+	c := s.newClient(nc)
+	s.mu.Unlock()
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
-		if ka := s.cfg.TCPKeepalive; ka > 0 {
+		if ka > 0 {
 			_ = tc.SetKeepAlive(true)
 			_ = tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
 		}
 	}
-	c := s.newClient(nc)
 	s.mu.Lock()
 	if s.shuttingDown {
 		s.mu.Unlock()
@@ -246,19 +249,15 @@ func (c *Client) loop() {
 		}
 		wasAuth := c.authenticated
 		closing := c.flags&(flagCloseAfterReply|flagCloseASAP) != 0
+		blocked := c.flags&flagBlocked != 0
 		s.mu.Unlock()
 		if wasAuth == c.rd.Unauthenticated {
 			c.rd.Unauthenticated = !wasAuth
 		}
-		if c.flags&flagBlocked != 0 {
-			if !c.waitUnblocked() {
-				return
-			}
-		}
-		if err := c.flush(); err != nil || closing {
+		if blocked && !c.waitUnblocked() {
 			return
 		}
-		if err != nil {
+		if err := c.flush(); err != nil || closing {
 			return
 		}
 	}
@@ -289,10 +288,7 @@ func (c *Client) flush() error {
 	return err
 }
 
-func (s *Server) countOutput(n int) {
-	// Read without the lock: an approximate counter is fine for INFO.
-	s.stats.netOutput += int64(n)
-}
+func (s *Server) countOutput(n int) { s.netOutput.Add(int64(n)) }
 
 func (c *Client) signalWriter() {
 	select {
@@ -413,7 +409,7 @@ func (b *blockAwareReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.c.conn.Read(p)
 	if n > 0 {
-		b.c.s.stats.netInput += int64(n)
+		b.c.s.netInput.Add(int64(n))
 	}
 	return n, err
 }
@@ -491,10 +487,10 @@ func (c *Client) waitUnblocked() bool {
 			alive = false
 		}
 	}
-	if c.flags&flagCloseASAP != 0 {
-		return false
-	}
-	return alive
+	s.mu.Lock()
+	closing := c.flags&flagCloseASAP != 0
+	s.mu.Unlock()
+	return alive && !closing
 }
 
 func isTimeout(err error) bool {

@@ -390,6 +390,9 @@ func hincrbyfloatCmd(c *Client) {
 	c.s.modified(c.db, key, e)
 	c.s.notify(notifyHash, "hincrbyfloat", key, c.dbIndex)
 	c.addBulkString(out)
+	// The result, not the increment: replaying float arithmetic elsewhere
+	// could round differently.
+	c.rewriteArgvStrings("HSET", string(key), string(c.argv[2]), out)
 }
 
 // HINCRBYFLOAT computes in x87 long double, as Redis does on x86-64: a 64-bit

@@ -223,13 +223,29 @@ func (c *Client) expireGeneric(basetime, unit int64) {
 		c.db.Delete(key)
 		c.s.modified(c.db, key, nil)
 		c.s.notify(notifyGeneric, "del", key, c.dbIndex)
+		c.rewriteArgv([]byte(c.s.delVerb(c.s.cfg.LazyfreeLazyExpire)), key)
 		c.addInt(1)
 		return
 	}
 	c.db.SetExpire(key, e, when)
 	c.s.modified(c.db, key, e)
 	c.s.notify(notifyGeneric, "expire", key, c.dbIndex)
+	if c.cmd.Name != "pexpireat" && c.s.prop.active() {
+		// Replayed later, a relative TTL would end later: propagate the
+		// absolute time, keeping the NX/XX/GT/LT options as Redis does.
+		argv := append([][]byte{[]byte("PEXPIREAT"), key, strconv.AppendInt(nil, when, 10)}, c.argv[3:]...)
+		c.rewriteArgv(argv...)
+	}
 	c.addInt(1)
+}
+
+// delVerb is the command a deletion is replayed as: UNLINK when the
+// matching lazyfree option is on, as Redis propagates it.
+func (s *Server) delVerb(lazy bool) string {
+	if lazy {
+		return "UNLINK"
+	}
+	return "DEL"
 }
 
 func ttlCmd(c *Client)         { c.ttlGeneric(false, false) }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"time"
 
@@ -265,6 +266,19 @@ func (c *Client) mpop(keys [][]byte, front bool, count int64, single, reserve bo
 		}
 		c.addArrayLen(2)
 		c.addBulk(key)
+		// Replicas replay the pop itself, on the key that was served:
+		// BLPOP/BRPOP as LPOP/RPOP, [B]LMPOP as LPOP/RPOP with the count.
+		if c.s.prop.active() {
+			verb := "RPOP"
+			if front {
+				verb = "LPOP"
+			}
+			if single {
+				c.rewriteArgvStrings(verb, string(key))
+			} else {
+				c.rewriteArgvStrings(verb, string(key), strconv.FormatInt(min(count, int64(l.Len())), 10))
+			}
+		}
 		if single {
 			c.addBulk(listPop(l, front))
 		} else {
@@ -601,6 +615,7 @@ func ltrimCmd(c *Client) {
 		return
 	}
 	l := e.Obj.(*keyspace.List)
+	before := l.Len()
 	from, to, empty := rangeBounds(start, stop, int64(l.Len()))
 	if empty {
 		l.Clear()
@@ -608,7 +623,13 @@ func ltrimCmd(c *Client) {
 		l.Trim(from, to)
 	}
 	c.s.notify(notifyList, "ltrim", key, c.dbIndex)
-	c.listDone(key, e)
+	if l.Len() == before {
+		// Nothing trimmed: WATCHers are still touched, as in Redis, but no
+		// change is counted, so nothing is propagated.
+		c.s.touchWatched(c.db.ID, key)
+	} else {
+		c.listDone(key, e)
+	}
 	c.addOK()
 }
 
@@ -692,6 +713,24 @@ func (c *Client) lmoveFrom(se *keyspace.Entry, src, dst []byte, from, to bool) {
 	c.addBulk(v)
 	c.s.notify(notifyList, popEvent(from), src, c.dbIndex)
 	c.listDone(src, se)
+	switch c.cmd.Name {
+	case "blmove":
+		wf, wt := c.argv[3], c.argv[4]
+		if c.blocked != nil {
+			// Served after blocking, Redis spells the ends its own way.
+			wf, wt = []byte(listEndName(from)), []byte(listEndName(to))
+		}
+		c.rewriteArgv([]byte("LMOVE"), src, dst, wf, wt)
+	case "brpoplpush":
+		c.rewriteArgv([]byte("RPOPLPUSH"), src, dst)
+	}
+}
+
+func listEndName(front bool) string {
+	if front {
+		return "left"
+	}
+	return "right"
 }
 
 // --- blocking

@@ -397,7 +397,8 @@ func configRewriteCmd(c *Client) {
 // (the dirty counter, which drives saving, does not).
 func (s *Server) resetStats() {
 	dirty := s.stats.dirty
-	s.stats = stats{dirty: dirty}
+	s.resetCounters()
+	s.stats.dirty = dirty
 	for _, cmd := range s.allCommands() {
 		cmd.calls, cmd.usec, cmd.rejected, cmd.failed = 0, 0, 0, 0
 	}

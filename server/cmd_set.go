@@ -287,6 +287,7 @@ func spopCmd(c *Client) {
 	m := s.Random(c.s.randUint64)
 	s.Remove([]byte(m))
 	c.s.notify(notifySet, "spop", key, c.dbIndex)
+	c.rewriteArgvStrings("SREM", string(key), m) // the pick is random: replay its outcome
 	c.addBulkString(m)
 	if s.Len() == 0 {
 		c.hsDeleteKey(key)
@@ -326,7 +327,15 @@ func spopWithCount(c *Client) {
 		c.addSetMembers(s)
 		c.hsDeleteKey(key)
 		c.s.notify(notifyGeneric, "del", key, c.dbIndex)
+		c.rewriteArgvStrings("DEL", string(key))
 		return
+	}
+	// The picks are random: replicas get one SREM per popped member (Redis
+	// 7.0 sends them one by one, wrapped in MULTI/EXEC), not the SPOP.
+	srem := func(m string) {
+		if c.s.prop.active() {
+			c.s.alsoPropagate(c.dbIndex, []byte("SREM"), key, []byte(m))
+		}
 	}
 	c.addSetLen(int(count))
 	remaining := size - count
@@ -335,6 +344,7 @@ func spopWithCount(c *Client) {
 			m := s.Random(c.s.randUint64)
 			c.addBulkString(m)
 			s.Remove([]byte(m))
+			srem(m)
 		}
 	} else {
 		// Move the survivors to a new set (whose encoding follows from its
@@ -345,9 +355,10 @@ func spopWithCount(c *Client) {
 			ns.Add(m, c.maxIntset())
 			s.Remove(m)
 		}
-		s.Each(func(m string) bool { c.addBulkString(m); return true })
+		s.Each(func(m string) bool { c.addBulkString(m); srem(m); return true })
 		e.Obj = ns
 	}
+	c.preventPropagation()
 	c.s.modified(c.db, key, e)
 }
 

@@ -182,6 +182,13 @@ func (c *Client) setGeneric(key, val []byte, o setOptions, intReply bool) {
 	s.notify(notifyString, "set", key, c.dbIndex)
 	if o.expireArg != nil {
 		s.notify(notifyGeneric, "expire", key, c.dbIndex)
+		// A relative TTL replayed later would expire later: replicas and
+		// the AOF get the absolute time.
+		if s.prop.active() {
+			c.rewriteArgv([]byte("SET"), key, val, []byte("PXAT"), strconv.AppendInt(nil, expireAt, 10))
+		}
+	} else if o.get && s.prop.active() {
+		c.rewriteArgv(dropGetArgs(c.argv)...)
 	}
 	if !o.get {
 		if intReply {
@@ -190,6 +197,19 @@ func (c *Client) setGeneric(key, val []byte, o setOptions, intReply bool) {
 			c.addOK()
 		}
 	}
+}
+
+// dropGetArgs is SET's argv without its GET options: the old value is a
+// reply, nothing to replay.
+func dropGetArgs(argv [][]byte) [][]byte {
+	out := make([][]byte, 0, len(argv))
+	for j, a := range argv {
+		if j >= 3 && strings.EqualFold(string(a), "get") {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func setnxCmd(c *Client) {

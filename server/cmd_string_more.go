@@ -3,6 +3,7 @@ package server
 import (
 	"math/big"
 	"math/bits"
+	"strconv"
 	"strings"
 
 	"github.com/fluidb/fluidb/server/keyspace"
@@ -150,14 +151,19 @@ func getexCmd(c *Client) {
 		c.db.Delete(key)
 		c.s.modified(c.db, key, nil)
 		c.s.notify(notifyGeneric, "del", key, c.dbIndex)
+		c.rewriteArgv([]byte(c.s.delVerb(c.s.cfg.LazyfreeLazyExpire)), key)
 	case o.expireArg != nil:
 		c.db.SetExpire(key, e, at)
 		c.s.modified(c.db, key, e)
 		c.s.notify(notifyGeneric, "expire", key, c.dbIndex)
+		if c.s.prop.active() {
+			c.rewriteArgv([]byte("PEXPIREAT"), key, strconv.AppendInt(nil, at, 10))
+		}
 	case o.persist && e.Expire != 0:
 		c.db.SetExpire(key, e, 0)
 		c.s.modified(c.db, key, e)
 		c.s.notify(notifyGeneric, "persist", key, c.dbIndex)
+		c.rewriteArgv([]byte("PERSIST"), key)
 	}
 }
 
@@ -170,6 +176,7 @@ func getdelCmd(c *Client) {
 	c.db.Delete(key)
 	c.s.modified(c.db, key, nil)
 	c.s.notify(notifyGeneric, "del", key, c.dbIndex)
+	c.rewriteArgv([]byte(c.s.delVerb(c.s.cfg.LazyfreeLazyUserDel)), key)
 }
 
 func getsetCmd(c *Client) {
@@ -181,6 +188,7 @@ func getsetCmd(c *Client) {
 	setStrEnc(e, strEncAuto)
 	c.s.modified(c.db, key, e)
 	c.s.notify(notifyString, "set", key, c.dbIndex)
+	c.rewriteArgv([]byte("SET"), key, c.argv[2])
 }
 
 // growZero extends b with zero bytes to length n (sdsgrowzero).
@@ -493,6 +501,9 @@ func incrbyfloatCmd(c *Client) {
 	c.s.modified(c.db, key, e)
 	c.s.notify(notifyString, "incrbyfloat", key, c.dbIndex)
 	c.addBulk(val)
+	// The result, not the increment: replaying float arithmetic elsewhere
+	// could round differently.
+	c.rewriteArgv([]byte("SET"), key, val, []byte("KEEPTTL"))
 }
 
 func msetnxCmd(c *Client) {

@@ -318,6 +318,7 @@ type bgSave struct {
 	dirtyAtStart int64
 	keysDone     int64
 	keysTotal    int64
+	maxHold      time.Duration // longest chunk under s.mu
 	enc          rdb.Encoder // the saver's; the hook uses persist.dumpEnc
 	done         chan struct{}
 }
@@ -379,12 +380,14 @@ func (s *Server) abortBgsave() {
 var errBgAborted = errors.New("background save abandoned")
 
 // Chunk bounds: how much the walk does per acquisition of s.mu. A chunk
-// ends at the first bucket boundary past either bound, so the pause a
-// client sees is about this plus one bucket's values.
-const (
+// ends at the first bucket boundary past any bound, so the pause a client
+// sees is about this plus one bucket's values. Variables so tests can make
+// chunks tiny and interleave writes with the walk.
+var (
 	bgChunkKeys  = 2000
 	bgChunkBytes = 1 << 20
 	bgChunkTime  = time.Millisecond
+	bgChunkGate  chan struct{} // tests: each chunk waits for a token
 )
 
 type chunkRec struct {
@@ -406,7 +409,11 @@ func (s *Server) runBgsave(bg *bgSave) {
 			w.SelectDB(i)
 			w.ResizeDB(uint64(d.keys), uint64(d.expires))
 			for {
+				if bgChunkGate != nil {
+					<-bgChunkGate
+				}
 				s.mu.Lock()
+				held := time.Now()
 				if bg.aborted {
 					s.mu.Unlock()
 					return errBgAborted
@@ -425,6 +432,7 @@ func (s *Server) runBgsave(bg *bgSave) {
 				if d.finished && err == nil {
 					side = d.side
 				}
+				bg.maxHold = max(bg.maxHold, time.Since(held))
 				s.mu.Unlock()
 				if err != nil {
 					return err
@@ -473,7 +481,8 @@ func (s *Server) runBgsave(bg *bgSave) {
 			s.stats.dirty = 0
 		}
 		s.intro.lastSave = time.Now().Unix()
-		s.log.Printf("Background saving terminated with success (%d bytes, %d kept for changed keys)", n, bg.cowPeak)
+		s.log.Printf("Background saving terminated with success (%d bytes; %d bytes kept for changed keys; longest hold of the lock %v)",
+			n, bg.cowPeak, bg.maxHold.Round(time.Microsecond))
 	}
 }
 

@@ -458,7 +458,6 @@ func (s *Server) replicaRun(r *replica) {
 			s.replicaWriteFailed(r, err)
 			return
 		}
-		s.countOutput(len(buf))
 		if cap(buf) <= 4<<20 {
 			r.mu.Lock()
 			if r.spare == nil {
@@ -594,7 +593,6 @@ wait:
 	if _, err := (&net.Buffers{hdr, res.data}).WriteTo(conn); err != nil {
 		return err
 	}
-	s.countOutput(len(res.data))
 	s.mu.Lock()
 	r.state = replicaOnline
 	r.acked = false

@@ -601,11 +601,11 @@ func (s *Server) swapInData(ld *loaded) {
 			})
 		}
 	}
+	// A background save walks the databases being replaced: it is
+	// abandoned, as Redis kills its child before loading.
+	s.abortBgsave()
 	for i := range s.dbs {
-		s.dbs[i] = ld.dbs[i]
-	}
-	for _, c := range s.clients {
-		c.db = s.dbs[c.dbIndex]
+		s.dbs[i].Swap(ld.dbs[i])
 	}
 	for i := range s.expireCursors {
 		s.expireCursors[i] = 0

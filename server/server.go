@@ -18,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,6 +81,8 @@ type Server struct {
 	persist persistState // RDB snapshots (persist.go)
 
 	stats     stats
+	// Network byte counters are bumped by the I/O paths, outside the lock.
+	netInput, netOutput atomic.Int64
 	startTime time.Time
 	slowlog   slowlog
 	latency   latencyMonitor
@@ -104,14 +107,19 @@ type stats struct {
 	keyspaceMisses   int64
 	rejectedCalls    int64
 	failedCalls      int64
-	netInput         int64
-	netOutput        int64
 	dirty            int64 // changes since the last save
 	opsSamples       [16]int64
 	opsSampleIdx     int
 	lastOpsSampleCmd int64
 	lastOpsSampleMs  int64
 	expiredStalePerc float64
+}
+
+// reset zeroes every counter (CONFIG RESETSTAT).
+func (s *Server) resetCounters() {
+	s.stats = stats{}
+	s.netInput.Store(0)
+	s.netOutput.Store(0)
 }
 
 // New builds a server from a configuration; it does not listen yet.
@@ -295,7 +303,9 @@ func (s *Server) randUint64() uint64 { return s.rng.Uint64() }
 
 func (s *Server) cronLoop() {
 	defer s.wg.Done()
+	s.mu.Lock()
 	hz := s.cfg.Hz
+	s.mu.Unlock()
 	if hz <= 0 {
 		hz = 10
 	}

@@ -399,7 +399,7 @@ var table = []*directive{
 		doc: "Size of list nodes: positive is entries, -1..-5 is 4..64 KB.", field: func(c *Config) any { return &c.ListMaxListpackSize }},
 	{name: "list-compress-depth", kind: KindInt, min: 0, max: i32, def: "0", mutable: true,
 		doc: "List nodes at each end left uncompressed; 0 disables compression.", field: func(c *Config) any { return &c.ListCompressDepth }},
-	{name: "hash-max-listpack-entries", aliases: []string{"hash-max-ziplist-entries"}, kind: KindInt, min: 0, max: i64, def: "128", mutable: true,
+	{name: "hash-max-listpack-entries", aliases: []string{"hash-max-ziplist-entries"}, kind: KindInt, min: 0, max: i64, def: "512", mutable: true,
 		doc: "Hashes with more fields use a hash table.", field: func(c *Config) any { return &c.HashMaxListpackEntries }},
 	{name: "hash-max-listpack-value", aliases: []string{"hash-max-ziplist-value"}, kind: KindMemory, min: 0, max: i64, def: "64", mutable: true,
 		doc: "Hashes with a longer field or value use a hash table.", field: func(c *Config) any { return &c.HashMaxListpackValue }},

@@ -38,7 +38,7 @@ func appendLen(dst []byte, n uint64) []byte {
 // (Redis's rules), the rest raw.
 func (enc *Encoder) AppendString(dst, s []byte) []byte {
 	if len(s) <= 11 && len(s) > 0 {
-		if v, ok := keyspace.ParseStrictInt(s); ok {
+		if v, ok := parseSmallInt(s); ok {
 			switch {
 			case v >= math.MinInt8 && v <= math.MaxInt8:
 				return append(dst, lenEnc<<6|encInt8, byte(v))
@@ -77,6 +77,37 @@ func (enc *Encoder) AppendString(dst, s []byte) []byte {
 }
 
 var zeroHdr [19]byte
+
+// parseSmallInt accepts what Redis's integer string encoding does: the
+// canonical decimal form of an integer (no '+', no leading zeros, no
+// "-0"), here at most 11 bytes, which cannot overflow.
+func parseSmallInt(s []byte) (int64, bool) {
+	if len(s) == 0 || len(s) > 11 {
+		return 0, false
+	}
+	i, neg := 0, false
+	if s[0] == '-' {
+		if len(s) == 1 {
+			return 0, false
+		}
+		i, neg = 1, true
+	}
+	if s[i] == '0' {
+		return 0, len(s) == 1
+	}
+	var v int64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
 
 func lenSize(n uint64) int {
 	switch {

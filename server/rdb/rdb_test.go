@@ -556,3 +556,13 @@ func TestScanPassedUnderRehash(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSmallInt(t *testing.T) {
+	for _, s := range []string{"0", "-0", "00", "01", "-", "", "1", "-1", "12345678901", "-1234567890", "+1", "1a", " 1", "2147483648", "99999999999"} {
+		v, ok := parseSmallInt([]byte(s))
+		w, wok := keyspace.ParseStrictInt([]byte(s))
+		if ok != wok || v != w {
+			t.Errorf("%q: %d %v, want %d %v", s, v, ok, w, wok)
+		}
+	}
+}
