@@ -185,4 +185,3 @@ func resetCmd(c *Client) {
 	c.authenticated = !s.requirePass()
 	c.addSimple("RESET")
 }
-

@@ -27,7 +27,8 @@ package server
 //	@known REASON    a deliberate difference: logged, not a failure
 //
 // COMPAT_REPORT=path writes the mismatches grouped by the fluidb source
-// file of the handler, for the engineers fixing them.
+// file of the handler, for the engineers fixing them; COMPAT_VERBOSE=1 logs
+// every redis-server reply (to review a new script).
 
 import (
 	"bufio"
@@ -660,6 +661,9 @@ func runCompatScript(t *testing.T, path string) {
 		}
 	}
 	file := filepath.Base(path)
+	// The @send command whose reply a later @read collects, per connection,
+	// so a mismatch there is charged to that command's handler.
+	pending := map[int]*compatStep{}
 	for _, st := range steps {
 		switch st.kind {
 		case "proto":
@@ -681,6 +685,14 @@ func runCompatScript(t *testing.T, path string) {
 		go func() { fr = fl.run(st); close(done) }()
 		rr = rd.run(st)
 		<-done
+		src := st
+		switch {
+		case st.send:
+			pending[max(st.conn, 1)] = st
+		case st.kind == "read" && pending[max(st.conn, 1)] != nil:
+			src = pending[max(st.conn, 1)]
+			delete(pending, max(st.conn, 1))
+		}
 		if st.ignore || st.send {
 			continue
 		}
@@ -702,7 +714,7 @@ func runCompatScript(t *testing.T, path string) {
 			continue
 		}
 		m := compatMismatch{file: file, line: st.line, text: st.text, known: st.known,
-			fluidb: fstr, redis: rstr, source: compatSource(fsrv, st)}
+			fluidb: fstr, redis: rstr, source: compatSource(fsrv, src)}
 		compatMismatches = append(compatMismatches, m)
 		msg := fmt.Sprintf("%s:%d: %s\n  fluidb: %s\n  redis:  %s", file, st.line, st.text, fstr, rstr)
 		if st.known != "" {
@@ -732,7 +744,7 @@ func renderReplies(rs []*respNode, st *compatStep) string {
 // compatSource names the fluidb file whose handler answered the command.
 func compatSource(s *Server, st *compatStep) string {
 	if st.kind != "cmd" || len(st.args) == 0 {
-		return "cmd_pubsub.go" // @read / @none: pushed messages, blocked replies
+		return "cmd_pubsub.go" // @read / @none / @drain: pushed messages
 	}
 	cmd := s.cmds[strings.ToLower(st.args[0])]
 	if cmd == nil {

@@ -173,7 +173,6 @@ func (s *Server) touchAccess(e *keyspace.Entry) {
 	e.Access = s.lruClock()
 }
 
-
 // lfuDecayed applies lfu-decay-time: one point off per period elapsed
 // since the key was last touched.
 func (s *Server) lfuDecayed(e *keyspace.Entry) uint8 {

@@ -39,6 +39,7 @@ type persistState struct {
 	bgRan       bool
 	saves       int64
 	lastCOW     int64
+	lastHold    time.Duration // longest chunk under s.mu in the last BGSAVE
 	loadLoaded  int64
 	loadExpired int64
 	dumpEnc     rdb.Encoder // DUMP and the BGSAVE hook (both under s.mu)
@@ -465,6 +466,7 @@ func (s *Server) runBgsave(bg *bgSave) {
 		s.beforeWrite = nil
 	}
 	s.persist.lastCOW = bg.cowPeak
+	s.persist.lastHold = bg.maxHold
 	switch {
 	case bg.aborted:
 		s.log.Printf("Background saving terminated: abandoned")

@@ -988,8 +988,11 @@ func TestPersistFigures(t *testing.T) {
 	close(stopPing)
 	wg.Wait()
 	info := ptInfo(s)
-	t.Logf("fluidb BGSAVE: %v with a writer and a pinger running; longest client pause %v, mean %v over %d requests; live heap peak +%d MB over %d MB before; side map peak %s bytes",
-		bgDur.Round(time.Millisecond), gMax.Round(time.Microsecond), gMean, gN,
+	s.mu.Lock()
+	hold := s.persist.lastHold
+	s.mu.Unlock()
+	t.Logf("fluidb BGSAVE: %v with a writer and a pinger running; longest client pause %v, mean %v over %d requests; longest chunk under the lock %v; live heap peak +%d MB over %d MB before; side map peak %s bytes",
+		bgDur.Round(time.Millisecond), gMax.Round(time.Microsecond), gMean, gN, hold.Round(time.Microsecond),
 		(int64(peakHeap)-int64(before))>>20, before>>20, info["rdb_last_cow_size"])
 
 	// redis-server on the same data.

@@ -34,7 +34,7 @@ func TestPropagationGroups(t *testing.T) {
 	s.mu.Unlock()
 	c := s.NewTestClient()
 	c.Do("SET", "a", "1")
-	c.Do("GET", "a")           // reads propagate nothing
+	c.Do("GET", "a")            // reads propagate nothing
 	c.Do("SET", "a", "2", "NX") // no change, nothing
 	c.Do("MULTI")
 	c.Do("INCR", "a")

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fluidb/fluidb/server/keyspace"
 	"github.com/fluidb/fluidb/server/rdb"
 )
 
@@ -506,15 +505,37 @@ func (s *Server) sendSnapshot(r *replica) error {
 		tick.Stop()
 	}
 
-	s.mu.Lock()
-	if r.dead {
+	// Take the snapshot point; while a background save holds the slot,
+	// wait for it, sending keepalives.
+	var snap func(io.Writer) error
+	lastNL := time.Now()
+	waited := false
+	for {
+		s.mu.Lock()
+		if r.dead {
+			s.mu.Unlock()
+			return io.ErrClosedPipe
+		}
+		var ok bool
+		if snap, ok = s.replSnapshot(); ok {
+			break
+		}
+		if !waited {
+			waited = true
+			s.log.Printf("Waiting for the running background save to end before SYNC with replica %s", r.name())
+		}
 		s.mu.Unlock()
-		return io.ErrClosedPipe
+		time.Sleep(50 * time.Millisecond)
+		if time.Since(lastNL) >= time.Second {
+			lastNL = time.Now()
+			if _, err := conn.Write([]byte{'\n'}); err != nil {
+				return err
+			}
+		}
 	}
 	s.tick()
 	off := s.repl.offset
 	s.repl.lastDB = -1 // the new replica's stream starts with a SELECT
-	snap := s.replSnapshot(0)
 	r.state = replicaWaitBgsaveEnd
 	head := r.header
 	r.header = nil
@@ -606,67 +627,115 @@ wait:
 	return nil
 }
 
-// replSnapshot captures the dataset for a full sync at this instant (s.mu
-// held) and returns the function that writes it as an RDB stream.
-//
-// Until persistence's copy-on-write background snapshot is available the
-// image is encoded here, under the lock, into memory.
-func (s *Server) replSnapshot(_ int) func(w io.Writer) error {
-	var buf bytes.Buffer
-	err := s.writeReplRDB(&buf)
-	data := buf.Bytes()
-	return func(w io.Writer) error {
-		if err != nil {
-			return err
-		}
-		_, werr := w.Write(data)
-		return werr
+// replSnapshot starts a point-in-time image of the dataset for a full sync
+// (s.mu held) and returns the function that writes it, off the lock, as an
+// RDB stream. It is persistence's copy-on-write walk (persist.go) with a
+// socket instead of a file as the target, and it occupies the same slot: it
+// returns ok=false while a BGSAVE runs (the caller waits, as Redis waits
+// for its child), and a BGSAVE asked meanwhile is refused as "already in
+// progress". FLUSHALL or SHUTDOWN abandon it (the replica retries).
+func (s *Server) replSnapshot() (write func(w io.Writer) error, ok bool) {
+	if s.persist.bg != nil {
+		return nil, false
 	}
-}
-
-// writeReplRDB writes the whole dataset as RDB (s.mu held), with the AUX
-// fields a replica uses: repl-stream-db (the db our stream is in: a replica
-// of a replica must start its master client there), repl-id, repl-offset.
-func (s *Server) writeReplRDB(out io.Writer) error {
-	w := rdb.NewWriter(out, s.cfg.RDBChecksum)
-	w.Header()
-	w.Aux("redis-ver", RedisVersion)
-	w.Aux("redis-bits", "64")
-	w.Aux("ctime", strconv.FormatInt(time.Now().Unix(), 10))
-	w.Aux("used-mem", "0")
+	o := s.saveOptions("")
 	streamDB := 0
 	if mc := s.repl.master; mc != nil && s.isReplica() {
+		// A replica of a replica starts its master client in the db
+		// our proxied stream is in.
 		streamDB = mc.dbIndex
 	}
-	w.Aux("repl-stream-db", strconv.Itoa(streamDB))
-	w.Aux(rdb.AuxReplID, s.replID())
-	w.Aux(rdb.AuxReplOffset, strconv.FormatInt(s.repl.offset, 10))
-	w.Aux("aof-base", "0")
-	w.Aux(rdb.AuxNode, s.nodeID.String())
-	w.Aux(rdb.AuxVersion, Version)
-	var enc rdb.Encoder
-	var payload []byte
-	var firstErr error
-	for i, db := range s.dbs {
-		if db.Len() == 0 {
-			continue
+	for i := range o.aux {
+		switch o.aux[i][0] {
+		case rdb.AuxReplID:
+			o.aux[i][1] = s.replID()
+		case rdb.AuxReplOffset:
+			o.aux[i][1] = strconv.FormatInt(s.repl.offset, 10)
 		}
-		w.SelectDB(i)
-		w.ResizeDB(uint64(db.Len()), uint64(db.ExpiresLen()))
-		db.Range(func(k string, e *keyspace.Entry) bool {
-			var err error
-			payload, err = enc.AppendKey(payload[:0], []byte(k), e)
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-					s.log.Printf("Full sync: key %q not sent: %v", k, err)
-				}
-				return true
-			}
-			m := rdb.KeyMeta{Expire: e.Expire, Stamp: e.Stamp, Origin: s.origins.ID(e.Origin), Idle: -1, Freq: -1}
-			w.Key(&m, payload)
-			return w.Err() == nil
-		})
 	}
-	return w.Finish()
+	o.aux = append(o.aux, [2]string{"repl-stream-db", strconv.Itoa(streamDB)})
+	bg := &bgSave{start: time.Now(), opts: o, dirtyAtStart: s.stats.dirty, done: make(chan struct{})}
+	bg.enc.Compress = o.compress
+	s.persist.dumpEnc.Compress = o.compress
+	bg.dbs = make([]bgDB, len(s.dbs))
+	for i, db := range s.dbs {
+		bg.dbs[i] = bgDB{db: db, keys: db.Len(), expires: db.ExpiresLen(), side: map[string]*sideRec{}}
+		bg.dbs[i].finished = db.Len() == 0
+		bg.keysTotal += int64(db.Len())
+	}
+	s.persist.bg = bg
+	s.beforeWrite = s.bgBeforeWrite
+	return func(w io.Writer) error { return s.runReplSnapshot(bg, w) }, true
+}
+
+// runReplSnapshot is runBgsave's walk writing to w.
+func (s *Server) runReplSnapshot(bg *bgSave, out io.Writer) error {
+	defer close(bg.done)
+	var buf []byte
+	var recs []chunkRec
+	w := rdb.NewWriter(out, bg.opts.checksum)
+	err := func() error {
+		writeHeader(w, bg.opts)
+		for i := range bg.dbs {
+			d := &bg.dbs[i]
+			if d.keys == 0 {
+				continue
+			}
+			w.SelectDB(i)
+			w.ResizeDB(uint64(d.keys), uint64(d.expires))
+			for {
+				s.mu.Lock()
+				held := time.Now()
+				if bg.aborted {
+					s.mu.Unlock()
+					return errBgAborted
+				}
+				if bg.err != nil {
+					err := bg.err
+					s.mu.Unlock()
+					return err
+				}
+				buf, recs = buf[:0], recs[:0]
+				var err error
+				if !d.finished {
+					buf, recs, err = s.bgScanChunk(bg, d, buf, recs)
+				}
+				var side map[string]*sideRec
+				if d.finished && err == nil {
+					side = d.side
+				}
+				bg.maxHold = max(bg.maxHold, time.Since(held))
+				s.mu.Unlock()
+				if err != nil {
+					return err
+				}
+				for j := range recs {
+					w.Key(&recs[j].meta, buf[recs[j].off:recs[j].end])
+				}
+				if side != nil {
+					for _, r := range side {
+						if !r.absent {
+							w.Key(&r.meta, r.payload)
+						}
+					}
+					break
+				}
+				if w.Err() != nil {
+					return w.Err()
+				}
+			}
+		}
+		return w.Finish()
+	}()
+	s.mu.Lock()
+	if s.persist.bg == bg {
+		s.persist.bg = nil
+		if !bg.aborted {
+			s.beforeWrite = nil
+		}
+	}
+	s.log.Printf("Replication snapshot: %d bytes, %d bytes kept for changed keys, longest hold of the lock %v",
+		w.Len(), bg.cowPeak, bg.maxHold.Round(time.Microsecond))
+	s.mu.Unlock()
+	return err
 }

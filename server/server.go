@@ -80,13 +80,13 @@ type Server struct {
 	loading bool
 	persist persistState // RDB snapshots (persist.go)
 
-	stats     stats
+	stats stats
 	// Network byte counters are bumped by the I/O paths, outside the lock.
 	netInput, netOutput atomic.Int64
-	startTime time.Time
-	slowlog   slowlog
-	latency   latencyMonitor
-	intro     introState // INFO/CLIENT bookkeeping (info.go)
+	startTime           time.Time
+	slowlog             slowlog
+	latency             latencyMonitor
+	intro               introState // INFO/CLIENT bookkeeping (info.go)
 
 	pausedUntil  int64 // CLIENT PAUSE deadline (ms)
 	pauseWrites  bool
