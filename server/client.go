@@ -78,6 +78,7 @@ type Client struct {
 
 	subs  map[string]struct{}
 	psubs map[string]struct{}
+	ssubs map[string]struct{} // sharded channels (SSUBSCRIBE)
 
 	blocked    *blockedState
 	blockAgain bool // set when a re-served blocked command must keep waiting
@@ -147,7 +148,7 @@ func (c *Client) selectDB(i int) {
 }
 
 func (c *Client) isMaster() bool   { return c.flags&flagMaster != 0 }
-func (c *Client) inPubSub() bool   { return len(c.subs)+len(c.psubs) > 0 }
+func (c *Client) inPubSub() bool   { return len(c.subs)+len(c.psubs)+len(c.ssubs) > 0 }
 func (c *Client) arg(i int) []byte { return c.argv[i] }
 
 // isLocal says whether the peer connected over loopback (or a unix socket),

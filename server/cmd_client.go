@@ -612,7 +612,7 @@ func (c *Client) infoString(now time.Time, self bool) string {
 	num("db", int64(c.dbIndex))
 	num("sub", int64(len(c.subs)))
 	num("psub", int64(len(c.psubs)))
-	num("ssub", 0)
+	num("ssub", int64(len(c.ssubs)))
 	num("multi", int64(multi))
 	num("qbuf", int64(qbuf))
 	num("qbuf-free", int64(qfree))

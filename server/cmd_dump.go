@@ -124,9 +124,16 @@ func restoreCmd(c *Client) {
 		if deleted {
 			s.modified(c.db, key, nil)
 			s.notify(notifyGeneric, "del", key, c.dbIndex)
+			c.rewriteArgvStrings("DEL", string(key))
 		}
 		c.addOK()
 		return
+	}
+	if ttl != 0 && !absTTL && s.prop.active() {
+		// Replayed later, a relative TTL would end later: propagate the
+		// absolute time, as Redis does.
+		argv := append([][]byte{c.argv[0], key, appendUint(nil, uint64(ttl))}, c.argv[3:]...)
+		c.rewriteArgv(append(argv, []byte("ABSTTL"))...)
 	}
 	v.Expire = ttl
 	v.Access = s.lruClock()

@@ -13,6 +13,9 @@ import (
 type pubsubState struct {
 	channels map[string]map[*Client]struct{}
 	patterns map[string]map[*Client]struct{}
+	// shard holds sharded channels (SSUBSCRIBE/SPUBLISH): in a standalone
+	// server they are plain channels in a namespace of their own.
+	shard map[string]map[*Client]struct{}
 	// notifyFlags is notify-keyspace-events parsed.
 	notifyFlags int
 }
@@ -20,6 +23,7 @@ type pubsubState struct {
 func (p *pubsubState) init() {
 	p.channels = map[string]map[*Client]struct{}{}
 	p.patterns = map[string]map[*Client]struct{}{}
+	p.shard = map[string]map[*Client]struct{}{}
 }
 
 // Keyspace notification classes (notify-keyspace-events letters).
@@ -102,17 +106,21 @@ func registerPubSubCommands(t table) {
 		&Command{Name: "unsubscribe", Proc: unsubscribeCmd, Arity: -1, Flags: ps, Group: "pubsub"},
 		&Command{Name: "psubscribe", Proc: psubscribeCmd, Arity: -2, Flags: ps, Group: "pubsub"},
 		&Command{Name: "punsubscribe", Proc: punsubscribeCmd, Arity: -1, Flags: ps, Group: "pubsub"},
+		&Command{Name: "ssubscribe", Proc: ssubscribeCmd, Arity: -2, Flags: ps, FirstKey: 1, LastKey: -1, Step: 1, Group: "pubsub"},
+		&Command{Name: "sunsubscribe", Proc: sunsubscribeCmd, Arity: -1, Flags: ps, FirstKey: 1, LastKey: -1, Step: 1, Group: "pubsub"},
+		&Command{Name: "spublish", Proc: spublishCmd, Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | FlagMayReplicate, FirstKey: 1, LastKey: 1, Step: 1, Group: "pubsub"},
 		&Command{Name: "publish", Proc: publishCmd, Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | FlagMayReplicate, Group: "pubsub"},
 		&Command{Name: "pubsub", Arity: -2, Group: "pubsub", Sub: map[string]*Command{
 			"channels":      {Proc: pubsubChannelsCmd, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
 			"numsub":        {Proc: pubsubNumsubCmd, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
 			"numpat":        {Proc: pubsubNumpatCmd, Arity: 2, Flags: FlagPubSub | FlagLoading | FlagStale},
-			"shardchannels": {Proc: func(c *Client) { c.addArrayLen(0) }, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
+			"shardchannels": {Proc: pubsubShardChannelsCmd, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
 			"shardnumsub": {Proc: func(c *Client) {
-				c.addMapLen(len(c.argv) - 2)
+				// Redis 7.0 answers a flat array here even in RESP3.
+				c.addArrayLen(2 * (len(c.argv) - 2))
 				for _, a := range c.argv[2:] {
 					c.addBulk(a)
-					c.addInt(0)
+					c.addInt(int64(len(c.s.pubsub.shard[string(a)])))
 				}
 			}, Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale},
 			"help": {Proc: func(c *Client) {
@@ -253,6 +261,9 @@ func punsubscribeCmd(c *Client) {
 }
 
 func (s *Server) pubsubUnsubscribeAll(c *Client) {
+	for name := range c.ssubs {
+		s.unsubscribeShard(c, name, false)
+	}
 	for name := range c.subs {
 		s.unsubscribeChannel(c, name, false)
 	}
@@ -348,3 +359,93 @@ func (c *Client) addHelp(name string, lines []string) {
 }
 
 var _ = strings.ToLower
+
+func ssubscribeCmd(c *Client) {
+	c.startWriter()
+	if c.ssubs == nil {
+		c.ssubs = map[string]struct{}{}
+	}
+	for _, ch := range c.argv[1:] {
+		name := string(ch)
+		if _, ok := c.ssubs[name]; !ok {
+			c.ssubs[name] = struct{}{}
+			set := c.s.pubsub.shard[name]
+			if set == nil {
+				set = map[*Client]struct{}{}
+				c.s.pubsub.shard[name] = set
+			}
+			set[c] = struct{}{}
+		}
+		c.addPushLen(3)
+		c.addBulkString("ssubscribe")
+		c.addBulk(ch)
+		c.addInt(int64(len(c.ssubs)))
+	}
+}
+
+func (s *Server) unsubscribeShard(c *Client, name string, notify bool) {
+	if _, ok := c.ssubs[name]; ok {
+		delete(c.ssubs, name)
+		if set := s.pubsub.shard[name]; set != nil {
+			delete(set, c)
+			if len(set) == 0 {
+				delete(s.pubsub.shard, name)
+			}
+		}
+	}
+	if notify {
+		c.addPushLen(3)
+		c.addBulkString("sunsubscribe")
+		c.addBulkString(name)
+		c.addInt(int64(len(c.ssubs)))
+	}
+}
+
+func sunsubscribeCmd(c *Client) {
+	if len(c.argv) == 1 {
+		if len(c.ssubs) == 0 {
+			c.addPushLen(3)
+			c.addBulkString("sunsubscribe")
+			c.addNull()
+			c.addInt(0)
+			return
+		}
+		for _, name := range sortedKeys(c.ssubs) {
+			c.s.unsubscribeShard(c, name, true)
+		}
+		return
+	}
+	for _, ch := range c.argv[1:] {
+		c.s.unsubscribeShard(c, string(ch), true)
+	}
+}
+
+func spublishCmd(c *Client) {
+	channel, msg := string(c.argv[1]), c.argv[2]
+	n := 0
+	for sub := range c.s.pubsub.shard[channel] {
+		sub.push(func(sub *Client) {
+			sub.addPushLen(3)
+			sub.addBulkString("smessage")
+			sub.addBulkString(channel)
+			sub.addBulk(msg)
+		})
+		n++
+	}
+	c.addInt(int64(n))
+}
+
+func pubsubShardChannelsCmd(c *Client) {
+	if len(c.argv) > 3 {
+		c.addError(wrongArity("pubsub|shardchannels"))
+		return
+	}
+	var out []string
+	for name := range c.s.pubsub.shard {
+		if len(c.argv) < 3 || config.GlobMatch(string(c.argv[2]), name, false) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	c.addBulkStrings(out)
+}

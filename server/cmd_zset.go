@@ -1323,6 +1323,16 @@ func (c *Client) zpopGeneric(keys [][]byte, where int, emitKey bool, count int64
 	if int64(z.Len()) < count {
 		n = z.Len()
 	}
+	if c.s.prop.active() {
+		// Replicas replay the pop itself, on the key that was served.
+		verb := [...]string{"ZPOPMIN", "ZPOPMAX"}[where]
+		switch c.cmd.Name {
+		case "bzpopmin", "bzpopmax":
+			c.rewriteArgvStrings(verb, string(key))
+		case "zmpop", "bzmpop":
+			c.rewriteArgvStrings(verb, string(key), strconv.Itoa(n))
+		}
+	}
 	switch {
 	case !nested && !emitKey:
 		c.addArrayLen(2 * n)

@@ -267,6 +267,13 @@ func (c *Client) rejectCommand(msg string) {
 		c.cmd.rejected++
 	}
 	c.s.stats.rejectedCalls++
+	if c.cmd != nil && c.cmd.Name == "exec" {
+		// A refused EXEC aborts the transaction, in or out of MULTI
+		// (Redis's execCommandAbort), quoting why without the ERR code.
+		c.addError("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		c.discardTransaction()
+		return
+	}
 	c.addError(msg)
 }
 

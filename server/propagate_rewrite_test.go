@@ -51,34 +51,29 @@ func (h *propHarness) run(c *Client, args ...string) (got string, before, after 
 var relTTL = regexp.MustCompile(`\{\+(-?\d+)\}`)
 
 // matches compares got with want, where each "{+N}" in want stands for a
-// number in [before+N, after+N].
+// number in [before+N, after+N]. Effects may hold binary arguments
+// (RESTORE payloads), so only the placeholders go through regexp.
 func matches(got, want string, before, after int64) bool {
-	locs := relTTL.FindAllStringSubmatchIndex(want, -1)
-	if locs == nil {
-		return got == want
-	}
-	var pat strings.Builder
-	pat.WriteString("^")
 	last := 0
-	for _, l := range locs {
-		pat.WriteString(regexp.QuoteMeta(want[last:l[0]]))
-		pat.WriteString(`(\d+)`)
-		last = l[1]
-	}
-	pat.WriteString(regexp.QuoteMeta(want[last:]))
-	pat.WriteString("$")
-	m := regexp.MustCompile(pat.String()).FindStringSubmatch(got)
-	if m == nil {
-		return false
-	}
-	for i, l := range locs {
-		off, _ := strconv.ParseInt(want[l[2]:l[3]], 10, 64)
-		v, _ := strconv.ParseInt(m[i+1], 10, 64)
-		if v < before+off || v > after+off {
+	for _, l := range relTTL.FindAllStringSubmatchIndex(want, -1) {
+		lit := want[last:l[0]]
+		if !strings.HasPrefix(got, lit) {
 			return false
 		}
+		got = got[len(lit):]
+		n := 0
+		for n < len(got) && got[n] >= '0' && got[n] <= '9' {
+			n++
+		}
+		v, err := strconv.ParseInt(got[:n], 10, 64)
+		off, _ := strconv.ParseInt(want[l[2]:l[3]], 10, 64)
+		if err != nil || v < before+off || v > after+off {
+			return false
+		}
+		got = got[n:]
+		last = l[1]
 	}
-	return true
+	return got == want[last:]
 }
 
 type propCase struct {
@@ -351,4 +346,54 @@ func TestPropagateRewritesInsideMulti(t *testing.T) {
 	if got, _, _ := h.run(c, "EXEC"); got != "" {
 		t.Errorf("no-op EXEC propagated %q", got)
 	}
+}
+
+func TestPropagateZSetRewrites(t *testing.T) {
+	h, c := newPropHarness(t)
+	c.Do("ZADD", "z", "1", "a", "2", "b", "3", "c")
+	h.check(c, []propCase{
+		{[]string{"ZMPOP", "2", "nokey", "z", "MIN", "COUNT", "2"}, "0:ZPOPMIN z 2"},
+		{[]string{"ZMPOP", "1", "z", "MAX", "COUNT", "5"}, "0:ZPOPMAX z 1"},
+		{[]string{"ZMPOP", "1", "z", "MAX"}, ""},
+		{[]string{"ZADD", "z", "1", "a", "2", "b", "3", "c"}, "0:ZADD z 1 a 2 b 3 c"},
+		{[]string{"BZMPOP", "0", "1", "z", "MAX", "COUNT", "1"}, "0:ZPOPMAX z 1"},
+		{[]string{"BZPOPMIN", "nokey", "z", "0"}, "0:ZPOPMIN z"},
+		{[]string{"BZPOPMAX", "z", "0"}, "0:ZPOPMAX z"},
+		{[]string{"ZPOPMIN", "z"}, ""},
+		{[]string{"ZPOPMIN", "nokey", "3"}, ""},
+		// No-op writes propagate nothing.
+		{[]string{"ZADD", "z", "1", "a"}, "0:ZADD z 1 a"},
+		{[]string{"ZADD", "z", "1", "a"}, ""},
+		{[]string{"ZADD", "z", "XX", "1", "nomember"}, ""},
+		{[]string{"ZREM", "z", "nomember"}, ""},
+		{[]string{"ZREMRANGEBYSCORE", "z", "5", "6"}, ""},
+		{[]string{"ZREMRANGEBYRANK", "z", "5", "6"}, ""},
+		{[]string{"ZREMRANGEBYLEX", "z", "[x", "[y"}, ""},
+		{[]string{"ZUNIONSTORE", "d", "1", "nokey"}, ""},
+		{[]string{"ZRANGESTORE", "d", "nokey", "0", "-1"}, ""},
+		{[]string{"ZINCRBY", "z", "1", "a"}, "0:ZINCRBY z 1 a"},
+	})
+	b := h.s.NewTestClient()
+	b.Do("BZPOPMIN", "q", "0")
+	b2 := h.s.NewTestClient()
+	b2.Do("BZMPOP", "0", "1", "q2", "MAX", "COUNT", "3")
+	h.check(c, []propCase{
+		{[]string{"ZADD", "q", "1", "a", "2", "b"}, "0:ZADD q 1 a 2 b || 0:ZPOPMIN q"},
+		{[]string{"ZADD", "q2", "1", "a", "2", "b"}, "0:ZADD q2 1 a 2 b || 0:ZPOPMAX q2 2"},
+	})
+}
+
+func TestPropagateRestoreAbsTTL(t *testing.T) {
+	h, c := newPropHarness(t)
+	c.Do("SET", "src", "v")
+	dump := c.Do("DUMP", "src")
+	// The bulk reply's payload.
+	payload := dump[strings.Index(dump, "\r\n")+2 : len(dump)-2]
+	h.check(c, []propCase{
+		{[]string{"RESTORE", "k", "0", payload}, "0:RESTORE k 0 " + payload},
+		{[]string{"RESTORE", "k", "5000", payload, "REPLACE"}, "0:RESTORE k {+5000} " + payload + " REPLACE ABSTTL"},
+		{[]string{"RESTORE", "k", "4000000000000", payload, "REPLACE", "ABSTTL"}, "0:RESTORE k 4000000000000 " + payload + " REPLACE ABSTTL"},
+		{[]string{"RESTORE", "k", "1", payload, "ABSTTL", "REPLACE"}, "0:DEL k"},
+		{[]string{"RESTORE", "k", "1", payload, "ABSTTL"}, ""},
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fluidb/fluidb/internal/testutil"
+	"github.com/fluidb/fluidb/server/config"
 )
 
 // Replication tests. In-process servers (startServer) let the tests read
@@ -664,4 +665,104 @@ func (s *Server) lockedAcks(off int64) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.countAcks(off)
+}
+
+// Writes made while the snapshot is being walked reach the replica exactly
+// once: through the snapshot (copy-on-write keeps the old value) or the
+// stream, never both, never neither.
+func TestReplSnapshotUnderWrites(t *testing.T) {
+	saved := bgChunkKeys
+	bgChunkKeys = 20
+	defer func() { bgChunkKeys = saved }()
+	for _, diskless := range []string{"yes", "no"} {
+		t.Run("diskless-"+diskless, func(t *testing.T) {
+			m := startServer(t, "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0")
+			r := startServer(t)
+			ma, ra := m.Addr().String(), r.Addr().String()
+			ctx := context.Background()
+			mc := replClient(t, ma, 0)
+			pipe := mc.Pipeline()
+			for i := 0; i < 20000; i++ {
+				pipe.Set(ctx, "k"+strconv.Itoa(i), i, 0)
+			}
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				wc := replClient(t, ma, 0)
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					k := "k" + strconv.Itoa((i*7919)%20000)
+					wc.Incr(ctx, k)
+					wc.Del(ctx, "k"+strconv.Itoa((i*104729)%20000))
+					wc.Set(ctx, "new"+strconv.Itoa(i), i, 0)
+				}
+			}()
+			replAttach(t, ra, ma)
+			replWaitFor(t, 20*time.Second, "link up", r.linkUp)
+			time.Sleep(200 * time.Millisecond)
+			close(stop)
+			<-done
+			replSameData(t, ma, ra)
+		})
+	}
+}
+
+// A replica restarted from its own snapshot continues with a partial
+// resync: the snapshot records the replid and offset its data is at.
+func TestReplRestartPartial(t *testing.T) {
+	m := startServer(t, "--repl-diskless-sync-delay", "0")
+	ma := m.Addr().String()
+	h, p := replAddrPort(ma)
+	dir := t.TempDir()
+	start := func() *Server {
+		cfg, err := config.Load("", []string{"--port", "0", "--bind", "127.0.0.1", "--dir", dir, "--save", "",
+			"--replicaof", h, strconv.Itoa(p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.log.SetOutput(testWriter{t})
+		if err := s.LoadData(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	stop := func(s *Server) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	}
+	replPopulate(t, ma)
+	r := start()
+	replWaitFor(t, 10*time.Second, "link up", r.linkUp)
+	replWorkload(t, ma, 1)
+	replSameData(t, ma, r.Addr().String())
+	ctx := context.Background()
+	replMust(t, replClient(t, r.Addr().String(), 0).Do(ctx, "SAVE"))
+	stop(r)
+	replWorkload(t, ma, 2) // while the replica is down
+	before := m.replCounters()
+
+	r = start()
+	defer stop(r)
+	replWaitFor(t, 10*time.Second, "link up after restart", r.linkUp)
+	replSameData(t, ma, r.Addr().String())
+	after := m.replCounters()
+	if after.partialOK != before.partialOK+1 || after.full != before.full {
+		t.Fatalf("master counters before %+v after %+v: want a partial resync", before, after)
+	}
 }
