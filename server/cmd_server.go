@@ -162,6 +162,7 @@ func flushdbCmd(c *Client) {
 		return
 	}
 	c.s.flushDB(c.dbIndex)
+	c.forcePropagation()
 	c.addOK()
 }
 
@@ -172,6 +173,7 @@ func flushallCmd(c *Client) {
 	for i := range c.s.dbs {
 		c.s.flushDB(i)
 	}
+	c.forcePropagation()
 	c.addOK()
 }
 

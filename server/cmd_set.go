@@ -302,9 +302,11 @@ func spopCmd(c *Client) {
 const spopMoveStrategyMul = 5
 
 func spopWithCount(c *Client) {
+	// Redis parses the count with getPositiveLongFromObjectOrReply: a
+	// non-number gets the same "must be positive" error.
 	n, ok := parseInt(c.argv[2])
 	if !ok {
-		c.addError(errNotInt)
+		c.addError(errMustPositive)
 		return
 	}
 	if n < 0 {

@@ -238,18 +238,10 @@ func (c *Client) zGetLong(b []byte, msg string) (int64, bool) {
 
 // zGetPositive is Redis's getPositiveLongFromObjectOrReply.
 func (c *Client) zGetPositive(b []byte, msg string) (int64, bool) {
-	n, ok := c.zGetLong(b, msg)
-	if !ok {
-		return 0, false
+	if msg == "" {
+		msg = errZPositive
 	}
-	if n < 0 {
-		if msg == "" {
-			msg = errZPositive
-		}
-		c.addError(msg)
-		return 0, false
-	}
-	return n, true
+	return c.zGetRange(b, 0, math.MaxInt64, msg)
 }
 
 // zGetRange is Redis's getRangeLongFromObjectOrReply.
@@ -869,7 +861,8 @@ func zrangeByRank(z *keyspace.ZSet, start, end int64, rev bool) []zitem {
 }
 
 func zrangeByScore(z *keyspace.ZSet, r keyspace.ScoreRange, offset, limit int64, rev bool) []zitem {
-	if offset > 0 && offset >= int64(z.Len()) {
+	// Redis's offset loop never ends for a negative offset: nothing.
+	if offset < 0 || offset > 0 && offset >= int64(z.Len()) {
 		return nil
 	}
 	var n *keyspace.ZNode
@@ -884,7 +877,6 @@ func zrangeByScore(z *keyspace.ZSet, r keyspace.ScoreRange, offset, limit int64,
 		}
 		return n.Next()
 	}
-	// A negative offset counts as none, as in Redis's loop.
 	for ; n != nil && offset > 0; offset-- {
 		n = step(n)
 	}
@@ -900,7 +892,8 @@ func zrangeByScore(z *keyspace.ZSet, r keyspace.ScoreRange, offset, limit int64,
 }
 
 func zrangeByLex(z *keyspace.ZSet, r keyspace.LexRange, offset, limit int64, rev bool) []zitem {
-	if offset > 0 && offset >= int64(z.Len()) {
+	// Redis's offset loop never ends for a negative offset: nothing.
+	if offset < 0 || offset > 0 && offset >= int64(z.Len()) {
 		return nil
 	}
 	var n *keyspace.ZNode
@@ -1550,8 +1543,9 @@ func (c *Client) zrandmemberWithCount(l int64, withScores bool) {
 	}
 	count := int(l)
 	if int64(count) != l || count >= size {
+		// Redis walks a sorted set from its tail here.
 		header(size)
-		for n := z.First(); n != nil; n = n.Next() {
+		for n := z.Last(); n != nil; n = n.Prev() {
 			emit(n)
 		}
 		return

@@ -118,7 +118,11 @@ func (s *Server) expireKey(db *keyspace.DB, key []byte) {
 // propagateExpire sends the DEL that makes replicas and the AOF forget a
 // key this node expired (replicas never expire keys on their own).
 func (s *Server) propagateExpire(db *keyspace.DB, key []byte) {
-	s.alsoPropagate(db.ID, []byte("DEL"), key)
+	del := "DEL"
+	if s.cfg.LazyfreeLazyExpire {
+		del = "UNLINK"
+	}
+	s.alsoPropagate(db.ID, []byte(del), key)
 }
 
 // activeExpireCycle samples keys with a TTL and removes the expired ones,

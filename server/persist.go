@@ -154,7 +154,14 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 // writeSnapshotFile writes a snapshot through fill into a temporary file in
 // the configured dir, then fsyncs it, renames it over dbfilename and fsyncs
 // the dir, so a crash leaves either the old file or the new one.
-func writeSnapshotFile(o *saveOpts, fill func(w *rdb.Writer) error) (int64, error) {
+//
+// rename, if set, replaces os.Rename: BGSAVE renames under s.mu, after
+// checking it was not abandoned, so an abandoned save can never replace
+// the file a later SAVE wrote.
+func writeSnapshotFile(o *saveOpts, fill func(w *rdb.Writer) error, rename func(from, to string) error) (int64, error) {
+	if rename == nil {
+		rename = os.Rename
+	}
 	tmp := filepath.Join(o.dir, o.tempName)
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -176,7 +183,7 @@ func writeSnapshotFile(o *saveOpts, fill func(w *rdb.Writer) error) (int64, erro
 		err = cerr
 	}
 	if err == nil {
-		if err = os.Rename(tmp, filepath.Join(o.dir, o.file)); err != nil {
+		if err = rename(tmp, filepath.Join(o.dir, o.file)); err != nil && err != errBgAborted {
 			err = fmt.Errorf("failed moving the temp RDB file %s to the final destination %s: %w", o.tempName, o.file, err)
 		}
 	}
@@ -248,7 +255,7 @@ func (s *Server) saveLocked() error {
 			}
 		}
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		s.log.Printf("Write error saving DB on disk: %v", err)
 		return err
@@ -457,6 +464,13 @@ func (s *Server) runBgsave(bg *bgSave) {
 			}
 		}
 		return w.Err()
+	}, func(from, to string) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if bg.aborted {
+			return errBgAborted
+		}
+		return os.Rename(from, to)
 	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -623,7 +637,7 @@ func (s *Server) bgBeforeWrite(c *Client, cmd *Command) {
 // caller should refuse to start, as Redis does. It may run before or after
 // Start; after, clients get -LOADING until it is done.
 func (s *Server) LoadData() error {
-	path := filepath.Join(s.cfg.Dir, s.cfg.DBFilename)
+	path := s.rdbPath()
 	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -645,6 +659,36 @@ func (s *Server) LoadData() error {
 	}
 	s.log.Printf("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// rdbPath is dir/dbfilename.
+func (s *Server) rdbPath() string { return filepath.Join(s.cfg.Dir, s.cfg.DBFilename) }
+
+// reloadLocked is DEBUG RELOAD: save, empty every database, load the file
+// back, all with s.mu held. (DEBUG RELOAD NOSAVE / NOFLUSH skip a step: use
+// saveLocked and loadFileLocked directly.)
+func (s *Server) reloadLocked() error {
+	if err := s.saveLocked(); err != nil {
+		return err
+	}
+	for i, db := range s.dbs {
+		db.Clear()
+		if i < len(s.expireCursors) {
+			s.expireCursors[i] = 0
+		}
+	}
+	return s.loadFileLocked(s.rdbPath())
+}
+
+// flushAllSave is what Redis's FLUSHALL does after emptying the data when
+// save points are configured: abandon a running BGSAVE and write the (now
+// empty) snapshot at once, so a restart does not bring the data back.
+// Call it with s.mu held, after the databases were emptied.
+func (s *Server) flushAllSave() {
+	s.abortBgsave()
+	if len(s.cfg.Save) > 0 {
+		_ = s.saveLocked()
+	}
 }
 
 // loadFileLocked loads an RDB file into the (empty) databases with s.mu

@@ -405,15 +405,15 @@ func TestBgsaveShrinkDuringWalk(t *testing.T) {
 			}
 		}
 		done := make(chan struct{})
-		go func() {
+		go func(gate chan struct{}) {
 			for {
 				select {
-				case bgChunkGate <- struct{}{}:
+				case gate <- struct{}{}:
 				case <-done:
 					return
 				}
 			}
-		}()
+		}(bgChunkGate)
 		s.waitBgsave()
 		close(done)
 		s2 := newPersistServer(t, dir)
@@ -422,6 +422,49 @@ func TestBgsaveShrinkDuringWalk(t *testing.T) {
 		}
 		ptDiff(t, ptState(s2), want)
 	}
+}
+
+// SHUTDOWN during a BGSAVE: the background save is abandoned and the file
+// on disk is the synchronous save's, with the writes made meanwhile.
+func TestShutdownDuringBgsave(t *testing.T) {
+	defer func(k int) { bgChunkKeys, bgChunkGate = k, nil }(bgChunkKeys)
+	bgChunkKeys, bgChunkGate = 10, make(chan struct{})
+	dir := t.TempDir()
+	s := newPersistServer(t, dir)
+	c := s.NewTestClient()
+	for i := 0; i < 1000; i++ {
+		ptOK(t, c, "SET", "k"+strconv.Itoa(i), "old")
+	}
+	ptOK(t, c, "BGSAVE")
+	for i := 0; i < 20; i++ {
+		bgChunkGate <- struct{}{}
+	}
+	ptOK(t, c, "SET", "k1", "new")
+	ptOK(t, c, "SET", "added", "x")
+	s.mu.Lock()
+	err := s.saveForShutdown()
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ptState(s)
+	done := make(chan struct{})
+	go func(gate chan struct{}) {
+		for {
+			select {
+			case gate <- struct{}{}:
+			case <-done:
+				return
+			}
+		}
+	}(bgChunkGate)
+	s.waitBgsave()
+	close(done)
+	s2 := newPersistServer(t, dir)
+	if err := s2.LoadData(); err != nil {
+		t.Fatal(err)
+	}
+	ptDiff(t, ptState(s2), want)
 }
 
 func TestBgsaveFlushallAborts(t *testing.T) {
@@ -1047,3 +1090,16 @@ func ptPipeIn(t *testing.T, addr, data string) {
 }
 
 var _ = rdb.Version
+
+func TestReloadLocked(t *testing.T) {
+	s := newPersistServer(t, t.TempDir())
+	ptPopulate(t, s)
+	want := ptState(s)
+	s.mu.Lock()
+	err := s.reloadLocked()
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptDiff(t, ptState(s), want)
+}

@@ -76,6 +76,16 @@ func (c *Client) rewriteArgvStrings(argv ...string) {
 	c.s.prop.overrideSet = true
 }
 
+// forcePropagation propagates the running command as is even if it changed
+// nothing (FLUSHALL on an empty server is still replicated, as in Redis).
+func (c *Client) forcePropagation() {
+	if !c.s.prop.active() {
+		return
+	}
+	c.s.alsoPropagate(c.dbIndex, c.argv...)
+	c.preventPropagation()
+}
+
 // preventPropagation stops the running command's default effect (used by
 // commands that propagate only what alsoPropagate adds).
 func (c *Client) preventPropagation() { c.s.prop.suppress = true }

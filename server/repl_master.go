@@ -406,6 +406,7 @@ func (s *Server) tryPartialResync(r *replica, replid string, offset int64) bool 
 	}
 	data := bl.from(offset)
 	r.out = append(r.out, data...)
+	r.wake <- struct{}{} // the writer sends it right after +CONTINUE
 	r.state = replicaOnline
 	r.ackTime = time.Now()
 	r.ackOff = offset - 1
