@@ -75,13 +75,10 @@ func execCmd(c *Client) {
 	c.addArrayLen(len(queued))
 	c.execing = true
 	savedArgv, savedCmd := c.argv, c.cmd
+	// The gate judged EXEC by every queued command's flags; once it
+	// runs, the queued commands run as a whole (a REPLICAOF inside the
+	// transaction does not turn the later writes into READONLY errors).
 	for _, q := range queued {
-		// The state may have changed since queueing (a replica link went
-		// down, the server became read-only): check again, as Redis does.
-		if msg := s.writeGate(c, q.cmd); msg != "" {
-			c.addError(msg)
-			continue
-		}
 		c.argv, c.cmd = q.argv, q.cmd
 		s.call(c, q.cmd)
 	}

@@ -193,7 +193,7 @@ func TestZPopAndEncoding(t *testing.T) {
 func TestZRandMemberAndScan(t *testing.T) {
 	_, c := newZTestClient(t)
 	c.Do("ZADD", "z", "1", "a", "2", "b", "3", "c")
-	if got := c.Do("ZRANDMEMBER", "z", "5"); got != zArr("a", "b", "c") {
+	if got := c.Do("ZRANDMEMBER", "z", "5"); got != zArr("c", "b", "a") {
 		t.Errorf("ZRANDMEMBER 5: %q", got)
 	}
 	if got := c.Do("ZRANDMEMBER", "z", "-5"); !strings.HasPrefix(got, "*5\r\n") {

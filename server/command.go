@@ -279,18 +279,29 @@ func (c *Client) rejectCommand(msg string) {
 
 // writeGate returns the error that stops cmd before it runs, or "".
 func (s *Server) writeGate(c *Client, cmd *Command) string {
-	isWrite := cmd.Flags&FlagWrite != 0
-	if c.flags&flagMulti != 0 && isMultiExec(cmd.Name) {
-		// EXEC's queued commands are checked one by one when they run.
-		isWrite = false
+	flags := cmd.Flags
+	denyStale := flags&FlagStale == 0
+	if cmd.Name == "exec" && c.flags&flagMulti != 0 {
+		// EXEC is judged by what it will run (Redis's mstate.cmd_flags):
+		// a transaction holding a write is a write, one holding a command
+		// that may not run on a stale replica may not either. The queued
+		// commands are not checked again one by one when EXEC runs them.
+		denyStale = false
+		for _, q := range c.multi {
+			flags |= q.cmd.Flags & (FlagWrite | FlagDenyOOM)
+			if q.cmd.Flags&FlagStale == 0 {
+				denyStale = true
+			}
+		}
 	}
+	isWrite := flags&FlagWrite != 0
 	if s.loading && cmd.Flags&FlagLoading == 0 {
 		return errLoading
 	}
 	if isWrite && !c.isMaster() && s.readOnlyReplica() {
 		return errReadOnly
 	}
-	if cmd.Flags&FlagStale == 0 && !c.isMaster() && s.masterDown() {
+	if denyStale && !c.isMaster() && s.masterDown() {
 		return errMasterDown
 	}
 	if isWrite && s.persistenceBlocksWrites() {
@@ -301,14 +312,7 @@ func (s *Server) writeGate(c *Client, cmd *Command) string {
 		// holding one) fail when eviction cannot get under maxmemory;
 		// inside MULTI every command but EXEC/DISCARD/QUIT/RESET does,
 		// since queueing itself takes memory.
-		reject := cmd.Flags&FlagDenyOOM != 0
-		if cmd.Name == "exec" && c.flags&flagMulti != 0 {
-			for _, q := range c.multi {
-				if q.cmd.Flags&FlagDenyOOM != 0 {
-					reject = true
-				}
-			}
-		}
+		reject := flags&FlagDenyOOM != 0
 		if c.flags&flagMulti != 0 {
 			switch cmd.Name {
 			case "exec", "discard", "quit", "reset":

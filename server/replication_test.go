@@ -18,6 +18,7 @@ import (
 
 	"github.com/fluidb/fluidb/internal/testutil"
 	"github.com/fluidb/fluidb/server/config"
+	"github.com/fluidb/fluidb/server/resp"
 )
 
 // Replication tests. In-process servers (startServer) let the tests read
@@ -764,5 +765,126 @@ func TestReplRestartPartial(t *testing.T) {
 	after := m.replCounters()
 	if after.partialOK != before.partialOK+1 || after.full != before.full {
 		t.Fatalf("master counters before %+v after %+v: want a partial resync", before, after)
+	}
+}
+
+// A scripted master checks the replica's side of the protocol byte by
+// byte: the pipelined handshake, the first ACK after a diskless payload,
+// offsets that advance per executed command and only at EXEC inside a
+// transaction, and an ACK answering GETACK that excludes the GETACK.
+func TestReplReplicaProtocol(t *testing.T) {
+	src := startServer(t)
+	c := src.NewTestClient()
+	c.Do("SET", "preloaded", "1")
+	src.mu.Lock()
+	snap, ok := src.replSnapshot()
+	src.mu.Unlock()
+	if !ok {
+		t.Fatal("no snapshot")
+	}
+	var payload bytes.Buffer
+	if err := snap(&payload); err != nil {
+		t.Fatal(err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := startServer(t, "--masterauth", "pw")
+	replAttach(t, r.Addr().String(), ln.Addr().String())
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	rd := resp.NewReader(conn, 0)
+	rdCmd := func() []string {
+		t.Helper()
+		args, err := rd.ReadCommand()
+		if err != nil {
+			t.Fatalf("reading from replica: %v", err)
+		}
+		out := make([]string, len(args))
+		for i, a := range args {
+			out[i] = string(a)
+		}
+		return out
+	}
+	expect := func(want ...string) {
+		t.Helper()
+		if got := rdCmd(); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("replica sent %q, want %q", got, want)
+		}
+	}
+	expect("PING")
+	conn.Write([]byte("-NOAUTH Authentication required.\r\n"))
+	expect("AUTH", "pw")
+	got := rdCmd()
+	if got[0] != "REPLCONF" || got[1] != "listening-port" {
+		t.Fatalf("want REPLCONF listening-port, got %q", got)
+	}
+	expect("REPLCONF", "capa", "eof", "capa", "psync2")
+	conn.Write([]byte("+OK\r\n+OK\r\n-ERR unknown option\r\n")) // a REPLCONF error is tolerated
+	psync := rdCmd()
+	if psync[0] != "PSYNC" || psync[2] != "1" {
+		t.Fatalf("PSYNC = %q", psync)
+	}
+	id := strings.Repeat("ab", 20)
+	mark := strings.Repeat("x", 40)
+	conn.Write([]byte("\n\n+FULLRESYNC " + id + " 1000\r\n\n$EOF:" + mark + "\r\n"))
+	conn.Write(payload.Bytes())
+	conn.Write([]byte(mark))
+	expect("REPLCONF", "ACK", "1000") // the first ACK, at once
+
+	send := func(args ...string) int {
+		b := appendRESP(nil, argvOf(args...))
+		conn.Write(b)
+		return len(b)
+	}
+	off := int64(1000)
+	off += int64(send("SELECT", "2"))
+	off += int64(send("SET", "k", "v"))
+	send("REPLCONF", "GETACK", "*")
+	// The ACK carries the offset before GETACK (a periodic ACK may come
+	// first: skip those).
+	for {
+		a := rdCmd()
+		if a[1] != "ACK" {
+			t.Fatalf("unexpected %q", a)
+		}
+		if a[2] == strconv.FormatInt(off, 10) {
+			break
+		}
+		if n, _ := strconv.ParseInt(a[2], 10, 64); n > off {
+			t.Fatalf("ACK %s past the GETACK (want %d)", a[2], off)
+		}
+	}
+	off += int64(len(appendRESP(nil, argvOf("REPLCONF", "GETACK", "*"))))
+	replWaitFor(t, 5*time.Second, "offset after GETACK", func() bool { return r.replCounters().offset == off })
+	// Inside MULTI the offset waits for EXEC.
+	tx := int64(send("MULTI")) + int64(send("SET", "t", "1")) + int64(send("INCR", "n"))
+	time.Sleep(200 * time.Millisecond)
+	if got := r.replCounters().offset; got != off {
+		t.Fatalf("offset moved inside MULTI: %d, want %d", got, off)
+	}
+	tx += int64(send("EXEC"))
+	off += tx
+	replWaitFor(t, 5*time.Second, "offset after EXEC", func() bool { return r.replCounters().offset == off })
+	rc := replClient(t, r.Addr().String(), 2)
+	ctx := context.Background()
+	if v := rc.Get(ctx, "k").Val(); v != "v" {
+		t.Fatalf("GET k in db 2 = %q", v)
+	}
+	if v := rc.Get(ctx, "n").Val(); v != "1" {
+		t.Fatalf("GET n in db 2 = %q", v)
+	}
+	if v := replClient(t, r.Addr().String(), 0).Get(ctx, "preloaded").Val(); v != "1" {
+		t.Fatalf("snapshot key = %q", v)
+	}
+	if r.replID() != id {
+		t.Fatalf("replid %s, want the master's", r.replID())
 	}
 }
