@@ -13,7 +13,7 @@ func registerConnCommands(t table) {
 	t.add(
 		&Command{Name: "auth", Proc: authCmd, Arity: -2, Flags: conn | FlagNoAuth | FlagAllowBusy, Group: "connection"},
 		&Command{Name: "hello", Proc: helloCmd, Arity: -1, Flags: conn | FlagNoAuth | FlagAllowBusy, Group: "connection"},
-		&Command{Name: "ping", Proc: pingCmd, Arity: -1, Flags: FlagFast | FlagStale, Group: "connection"},
+		&Command{Name: "ping", Proc: pingCmd, Arity: -1, Flags: FlagFast, Group: "connection"},
 		&Command{Name: "echo", Proc: echoCmd, Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, Group: "connection"},
 		&Command{Name: "select", Proc: selectCmd, Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Group: "connection"},
 		&Command{Name: "quit", Proc: quitCmd, Arity: -1, Flags: conn | FlagNoAuth | FlagAllowBusy, Group: "connection"},

@@ -5,13 +5,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 func newHSTestServer(t *testing.T) (*Server, *Client) {
 	t.Helper()
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

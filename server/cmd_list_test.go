@@ -3,13 +3,11 @@ package server
 import (
 	"strings"
 	"testing"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 func newListTestServer(t *testing.T) (*Server, *Client) {
 	t.Helper()
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

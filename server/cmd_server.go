@@ -51,7 +51,6 @@ func registerServerCommands(t table) {
 		&Command{Name: "flushall", Proc: flushallCmd, Arity: -1, Flags: FlagWrite, Group: "server"},
 		&Command{Name: "swapdb", Proc: swapdbCmd, Arity: 3, Flags: FlagWrite | FlagFast, Group: "server"},
 		&Command{Name: "time", Proc: timeCmd, Arity: 1, Flags: ls | FlagFast, Group: "server"},
-		&Command{Name: "lastsave", Proc: lastsaveCmd, Arity: 1, Flags: ls | FlagFast, Group: "server"},
 		&Command{Name: "command", Proc: commandCmd, Arity: -1, Flags: ls, Group: "server", Sub: map[string]*Command{
 			"count":           {Proc: commandCountCmd, Arity: 2, Flags: ls},
 			"list":            {Proc: commandListCmd, Arity: -2, Flags: ls},
@@ -90,8 +89,6 @@ func registerServerCommands(t table) {
 		&Command{Name: "cluster", Arity: -2, Group: "cluster", Sub: clusterSubs},
 		&Command{Name: "readonly", Proc: clusterOff, Arity: 1, Flags: ls | FlagFast, Group: "cluster"},
 		&Command{Name: "readwrite", Proc: clusterOff, Arity: 1, Flags: ls | FlagFast, Group: "cluster"},
-		&Command{Name: "save", Proc: notYet("SAVE"), Arity: 1, Flags: admin | FlagNoMulti, Group: "server"},
-		&Command{Name: "bgsave", Proc: notYet("BGSAVE"), Arity: -1, Flags: admin, Group: "server"},
 		&Command{Name: "bgrewriteaof", Proc: notYet("BGREWRITEAOF"), Arity: 1, Flags: admin, Group: "server"},
 		&Command{Name: "function", Arity: -2, Group: "scripting", Sub: map[string]*Command{
 			"flush":   {Proc: flushRegistryCmd, Arity: -2, Flags: FlagWrite | FlagNoScript | FlagMayReplicate},
@@ -124,8 +121,6 @@ func timeCmd(c *Client) {
 	c.addBulkString(strconv.FormatInt(now.Unix(), 10))
 	c.addBulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
 }
-
-func lastsaveCmd(c *Client) { c.addInt(c.s.lastSaveTime()) }
 
 // parseFlushMode accepts FLUSHDB/FLUSHALL's optional ASYNC|SYNC. Freeing
 // is done by Go's collector either way, so both modes behave alike.
@@ -173,6 +168,7 @@ func flushallCmd(c *Client) {
 	for i := range c.s.dbs {
 		c.s.flushDB(i)
 	}
+	c.s.flushAllSave()
 	c.forcePropagation()
 	c.addOK()
 }
@@ -419,10 +415,16 @@ func configResetstatCmd(c *Client) {
 // hook SAVE/NOSAVE in here. Like Redis it sends no reply on success: the
 // connection just closes.
 func shutdownCmd(c *Client) {
-	abort := false
+	abort, save, nosave, force := false, false, false, false
 	for _, a := range c.argv[1:] {
 		switch strings.ToUpper(string(a)) {
-		case "NOSAVE", "SAVE", "NOW", "FORCE":
+		case "NOSAVE":
+			nosave = true
+		case "SAVE":
+			save = true
+		case "NOW":
+		case "FORCE":
+			force = true
 		case "ABORT":
 			abort = true
 		default:
@@ -438,8 +440,21 @@ func shutdownCmd(c *Client) {
 		c.addError("ERR No shutdown in progress.")
 		return
 	}
+	if save && nosave {
+		c.addError(errSyntax)
+		return
+	}
 	s := c.s
 	s.log.Printf("User requested shutdown...")
+	// Like Redis: save when save points are configured (or SAVE is
+	// given) unless NOSAVE; a failed save cancels the shutdown unless FORCE.
+	if (len(s.cfg.Save) > 0 || save) && !nosave {
+		if err := s.saveForShutdown(); err != nil && !force {
+			c.addError("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
+	}
+	s.shutdownSaved = true
 	select {
 	case <-s.doneCh:
 	default:

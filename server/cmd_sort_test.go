@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 // respArr builds the RESP2 array reply of bulk strings; "<nil>" is a null.
@@ -23,7 +21,7 @@ func respArr(items ...string) string {
 }
 
 func TestSort(t *testing.T) {
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +95,7 @@ func TestSort(t *testing.T) {
 }
 
 func TestSortStoreEventsAndTTL(t *testing.T) {
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package server
 import (
 	"strings"
 	"testing"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 // kstep is one command (words split on spaces, `""` for an empty word) and
@@ -17,7 +15,7 @@ type kstep struct {
 
 func newKeysTestClient(t *testing.T) *Client {
 	t.Helper()
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 // zArr renders a RESP2 array of bulk strings.
@@ -38,7 +36,7 @@ func runZSteps(t *testing.T, c *Client, steps []zstep) {
 
 func newZTestClient(t *testing.T) (*Server, *Client) {
 	t.Helper()
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

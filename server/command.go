@@ -304,7 +304,7 @@ func (s *Server) writeGate(c *Client, cmd *Command) string {
 	if denyStale && !c.isMaster() && s.masterDown() {
 		return errMasterDown
 	}
-	if isWrite && s.persistenceBlocksWrites() {
+	if (isWrite || cmd.Name == "ping") && s.persistenceBlocksWrites() {
 		return errMisconf
 	}
 	if s.cfg.Maxmemory > 0 && !c.isMaster() {

@@ -4,12 +4,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 func TestMaxmemoryNoevictionRefusesWrites(t *testing.T) {
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +33,7 @@ func TestMaxmemoryNoevictionRefusesWrites(t *testing.T) {
 }
 
 func TestMaxmemoryEvictsUnderLRU(t *testing.T) {
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

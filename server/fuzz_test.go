@@ -6,7 +6,6 @@ import (
 	"io"
 	"testing"
 
-	"github.com/fluidb/fluidb/server/config"
 	"github.com/fluidb/fluidb/server/resp"
 )
 
@@ -29,7 +28,7 @@ func FuzzDispatch(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
-	cfg := config.Default()
+	cfg := testConfig(f)
 	s, err := New(cfg)
 	if err != nil {
 		f.Fatal(err)

@@ -4,13 +4,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 func newIntroServer(t *testing.T) (*Server, *Client) {
 	t.Helper()
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -327,7 +327,7 @@ type bgSave struct {
 	keysDone     int64
 	keysTotal    int64
 	maxHold      time.Duration // longest chunk under s.mu
-	enc          rdb.Encoder // the saver's; the hook uses persist.dumpEnc
+	enc          rdb.Encoder   // the saver's; the hook uses persist.dumpEnc
 	done         chan struct{}
 }
 

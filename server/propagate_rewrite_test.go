@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 // propHarness runs commands and returns what each one propagated, as the
@@ -20,7 +18,7 @@ type propHarness struct {
 
 func newPropHarness(t *testing.T) (*propHarness, *Client) {
 	t.Helper()
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

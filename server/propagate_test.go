@@ -3,8 +3,6 @@ package server
 import (
 	"strings"
 	"testing"
-
-	"github.com/fluidb/fluidb/server/config"
 )
 
 type captureSink struct{ groups [][]string }
@@ -24,7 +22,7 @@ func (k *captureSink) feedEffects(group []effect) {
 func itoaDB(n int) string { return string(rune('0' + n)) }
 
 func TestPropagationGroups(t *testing.T) {
-	s, err := New(config.Default())
+	s, err := New(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -439,6 +439,8 @@ func (s *Server) replicaRun(r *replica) {
 		case <-r.wake:
 		case <-r.quit:
 			return
+		case <-s.stopCh:
+			return
 		}
 		s.mu.Lock()
 		hold := r.waitAck
@@ -493,6 +495,9 @@ func (s *Server) sendSnapshot(r *replica) error {
 		for time.Now().Before(deadline) {
 			select {
 			case <-r.quit:
+				tick.Stop()
+				return io.ErrClosedPipe
+			case <-s.stopCh:
 				tick.Stop()
 				return io.ErrClosedPipe
 			case <-tick.C:

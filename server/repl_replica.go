@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -209,10 +210,25 @@ func (s *Server) linkOnce(l *replLink) error {
 	s.log.Printf("Connecting to MASTER %s", addr)
 	s.mu.Unlock()
 
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	// Stopping the link or the server interrupts every wait below.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-l.stop:
+		case <-s.stopCh:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return linkErrorf("Error condition on socket for SYNC: %v", err)
 	}
+	defer conn.Close()
+	stopWatch := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stopWatch()
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)

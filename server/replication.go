@@ -139,6 +139,7 @@ func (s *Server) createBacklog() {
 		return
 	}
 	s.repl.bl = newBacklog(s.cfg.ReplBacklogSize, s.repl.offset)
+	s.persist.replInfo = s.replInfoForSave
 	s.updateSink()
 }
 
@@ -263,10 +264,9 @@ func (s *Server) replicationSetMaster(host string, port int) {
 	s.stopLink("changing master")
 	s.cfg.ReplicaOf = &config.HostPort{Host: host, Port: port}
 	if wasMaster {
+		// Our own stream is the history we offer: continuing it, the new
+		// master's bytes apply in the db our stream was last in.
 		s.repl.streamDB = max(s.repl.lastDB, 0)
-		if s.repl.lastDB < 0 {
-			s.repl.streamDB = 0
-		}
 	}
 	s.updateSink()
 	s.failWaiters()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -494,11 +495,16 @@ func TestReplServeStaleAndAuth(t *testing.T) {
 	if err := rc.Get(ctx, "k").Err(); err == nil || !strings.HasPrefix(err.Error(), "MASTERDOWN") {
 		t.Fatalf("GET with link down and serve-stale no: %v", err)
 	}
-	if err := rc.Do(ctx, "PING").Err(); err != nil {
-		t.Fatalf("PING (stale-ok command): %v", err)
+	if err := rc.Do(ctx, "ROLE").Err(); err != nil {
+		t.Fatalf("ROLE (a stale command): %v", err)
 	}
-	// Back-off, not a tight loop: over two seconds, a few attempts at most.
-	time.Sleep(2 * time.Second)
+	// Back-off, not a tight loop: over three seconds, a few attempts at most.
+	conns := func() int64 { m.mu.Lock(); defer m.mu.Unlock(); return m.stats.connections }
+	n0 := conns()
+	time.Sleep(3 * time.Second)
+	if n := conns() - n0; n > 3 {
+		t.Fatalf("%d connection attempts in 3 s with a wrong password", n)
+	}
 	replMust(t, rc.ConfigSet(ctx, "masterauth", "secret"))
 	replWaitFor(t, 20*time.Second, "link up", r.linkUp)
 	if v := rc.Get(ctx, "k").Val(); v != "v" {
@@ -525,6 +531,7 @@ func TestReplWaitStoppedReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Cmd.Process.Signal(syscall.SIGCONT)
+	replWaitStopped(t, r2.Cmd.Process.Pid)
 	replMust(t, mc.Set(ctx, "a", "2", 0))
 	start := time.Now()
 	if n := mc.Do(ctx, "WAIT", "2", "500").Val(); n != int64(1) {
@@ -564,6 +571,7 @@ func TestReplOutputLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Cmd.Process.Signal(syscall.SIGCONT)
+	replWaitStopped(t, r.Cmd.Process.Pid)
 	ctx := context.Background()
 	mc := replClient(t, ma, 0)
 	val := strings.Repeat("x", 10000)
@@ -887,4 +895,18 @@ func TestReplReplicaProtocol(t *testing.T) {
 	if r.replID() != id {
 		t.Fatalf("replid %s, want the master's", r.replID())
 	}
+}
+
+// replWaitStopped waits until the kernel reports pid stopped (SIGSTOP is
+// delivered asynchronously).
+func replWaitStopped(t testing.TB, pid int) {
+	t.Helper()
+	replWaitFor(t, 5*time.Second, "process stopped", func() bool {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return true // not Linux: trust the signal
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		return len(f) > 0 && (f[0] == "T" || f[0] == "t")
+	})
 }

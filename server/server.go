@@ -91,6 +91,9 @@ type Server struct {
 	pausedUntil  int64 // CLIENT PAUSE deadline (ms)
 	pauseWrites  bool
 	shuttingDown bool
+	// shutdownSaved: SHUTDOWN already took the final snapshot (or was
+	// told not to), so the signal path must not save again.
+	shutdownSaved bool
 
 	wg     sync.WaitGroup
 	stopCh chan struct{}
@@ -154,7 +157,13 @@ func New(cfg *config.Config) (*Server, error) {
 	s.slowlog.init()
 	s.dbs = make([]*keyspace.DB, cfg.Databases)
 	for i := range s.dbs {
-		s.dbs[i] = keyspace.NewDB(i)
+		db := keyspace.NewDB(i)
+		db.OnNew = func(key []byte) {
+			if s.pubsub.notifyFlags&notifyNew != 0 {
+				s.notify(notifyNew, "new", key, db.ID)
+			}
+		}
+		s.dbs[i] = db
 	}
 	s.expireCursors = make([]uint64, len(s.dbs))
 	s.buildTable()
@@ -279,6 +288,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// SaveOnExit is what a SIGTERM/SIGINT does before the process exits: a
+// final snapshot when save points are configured, as redis-server does.
+// It does nothing after a SHUTDOWN command, which already decided.
+func (s *Server) SaveOnExit() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdownSaved || len(s.cfg.Save) == 0 {
+		return nil
+	}
+	s.shutdownSaved = true
+	return s.saveForShutdown()
 }
 
 // Done is closed when the server has been asked to stop from inside (the

@@ -15,7 +15,7 @@ import (
 // words ("--requirepass", "x").
 func startServer(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	cfg, err := config.Load("", append([]string{"--port", "0", "--bind", "127.0.0.1"}, extra...))
+	cfg, err := config.Load("", append([]string{"--port", "0", "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir()}, extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,4 +69,14 @@ func TestGoRedisBasics(t *testing.T) {
 			t.Fatalf("RESP%d INCR = %d, %v", proto, n, err)
 		}
 	}
+}
+
+// testConfig is the default configuration for tests that build a Server
+// directly: no save points and a private data directory, so FLUSHALL and
+// SHUTDOWN never write a dump.rdb into the source tree.
+func testConfig(tb testing.TB) *config.Config {
+	cfg := config.Default()
+	cfg.Save = nil
+	cfg.Dir = tb.TempDir()
+	return cfg
 }

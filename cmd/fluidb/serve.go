@@ -81,12 +81,21 @@ func runServe(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Like redis-server: a dataset that cannot be loaded stops the start;
+	// serving an empty database instead would lose it at the next save.
+	if err := srv.LoadData(); err != nil {
+		return &exitError{code: 1, err: err}
+	}
 	if err := srv.Start(); err != nil {
 		return err
 	}
 	ctx := cmd.Context()
 	select {
 	case <-ctx.Done():
+		// SIGTERM/SIGINT: save first when save points are configured.
+		if err := srv.SaveOnExit(); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "fluidb: final save failed:", err)
+		}
 	case <-srv.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -3,7 +3,10 @@ package keyspace
 // DB is one numbered database: the keys and an index of the keys that carry
 // a TTL, which active expiry walks.
 type DB struct {
-	ID      int
+	ID int
+	// OnNew, when set, is called for every key Add creates (the "new"
+	// keyspace event).
+	OnNew   func(key []byte)
 	keys    *Dict[Entry]
 	expires *Dict[struct{}]
 }
@@ -33,6 +36,9 @@ func (db *DB) Add(key []byte) (*Entry, bool) {
 	}
 	e, isNew := db.keys.Upsert(string(key))
 	e.Freq = LFUInitVal
+	if db.OnNew != nil {
+		db.OnNew(key)
+	}
 	return e, isNew
 }
 
