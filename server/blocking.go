@@ -66,6 +66,17 @@ func (c *Client) block(keys [][]byte, timeout time.Duration, onTimeout func(c *C
 	c.blocked = bs
 	c.flags |= flagBlocked
 	s.blocking.count++
+	if c.inLoop && timeout > 0 {
+		// Reactor clients have no goroutine waiting with a timer.
+		c.blockTimer = time.AfterFunc(timeout, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if c.blocked == bs {
+				s.tick()
+				s.unblock(c, true)
+			}
+		})
+	}
 }
 
 // signalReady notes that key in db got data a blocked client may want.
@@ -146,10 +157,18 @@ func (s *Server) unblock(c *Client, timedOut bool) {
 	c.blocked = nil
 	c.flags &^= flagBlocked
 	s.blocking.count--
+	if c.blockTimer != nil {
+		c.blockTimer.Stop()
+		c.blockTimer = nil
+	}
 	if timedOut && bs.onTimeout != nil {
 		c.mu.Lock()
 		bs.onTimeout(c)
 		c.mu.Unlock()
+	}
+	if c.inLoop {
+		c.s.reactor.schedule(c, nil)
+		return
 	}
 	select {
 	case c.wake <- struct{}{}:

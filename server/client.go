@@ -80,6 +80,16 @@ type Client struct {
 	psubs map[string]struct{}
 	ssubs map[string]struct{} // sharded channels (SSUBSCRIBE)
 
+	// Set when the connection is driven by the reactor (reactor_linux.go);
+	// the fields after inLoop belong to the reactor goroutine, except
+	// scheduled and loopTasks, which are guarded by the reactor's mutex.
+	inLoop     bool
+	sockFD     int
+	events     uint32
+	scheduled  bool
+	loopTasks  []func()
+	blockTimer *time.Timer
+
 	blocked    *blockedState
 	blockAgain bool // set when a re-served blocked command must keep waiting
 	execing    bool // running EXEC's queued commands: blocking commands don't block
@@ -102,6 +112,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 		createdAt:  time.Now(),
 		lastActive: time.Now(),
 		wake:       make(chan struct{}, 1),
+		sockFD:     -1,
 	}
 	c.selectDB(0)
 	c.authenticated = !s.requirePass()
@@ -202,6 +213,10 @@ func (s *Server) serveConn(nc net.Conn) {
 	s.stats.connections++
 	s.mu.Unlock()
 
+	if s.reactor != nil && s.reactor.register(c) {
+		return
+	}
+
 	c.rd = resp.NewReader(&blockAwareReader{c: c}, readBufSize)
 	c.applyReaderLimits()
 	c.loop()
@@ -258,6 +273,7 @@ func (c *Client) loop() {
 		if blocked && !c.waitUnblocked() {
 			return
 		}
+		s.aofBeforeReply() // the AOF is written before replies go out (aof.go)
 		if err := c.flush(); err != nil || closing {
 			return
 		}
@@ -266,6 +282,10 @@ func (c *Client) loop() {
 
 // flush writes pending replies, or hands them to the writer goroutine.
 func (c *Client) flush() error {
+	if c.inLoop {
+		c.s.reactor.schedule(c, nil)
+		return nil
+	}
 	c.mu.Lock()
 	if len(c.out) == 0 || c.conn == nil {
 		c.mu.Unlock()
@@ -301,6 +321,9 @@ func (c *Client) signalWriter() {
 // startWriter switches the client to a dedicated writer goroutine. Called
 // with s.mu held when the client subscribes or starts MONITOR.
 func (c *Client) startWriter() {
+	if c.inLoop {
+		return // the reactor writes pushes as they come
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.writer != nil || c.conn == nil {
@@ -345,13 +368,20 @@ func (c *Client) push(fn func(c *Client)) {
 		c.closeConn()
 		return
 	}
-	if c.writer != nil {
+	if c.inLoop {
+		c.s.reactor.schedule(c, nil)
+	} else if c.writer != nil {
 		c.signalWriter()
 	}
 }
 
 func (c *Client) closeConn() {
 	c.flags |= flagCloseASAP
+	if c.inLoop {
+		// Only the reactor closes its sockets (fd numbers get reused).
+		c.s.reactor.schedule(c, nil)
+		return
+	}
 	if c.conn != nil {
 		c.conn.Close()
 	}

@@ -284,6 +284,10 @@ func (s *Server) applyConfigChanges(changed []string, pairs [][2]string) (string
 			relisten, portChanged = true, true
 		case "bind":
 			relisten = true
+		case "appendonly":
+			if err := s.aofConfigChanged(); err != nil { // aof.go
+				return argName("appendonly"), err
+			}
 		}
 	}
 	if relisten {

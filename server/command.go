@@ -137,6 +137,7 @@ func (s *Server) buildTable() {
 	registerZSetCommands(s.cmds)
 	registerPubSubCommands(s.cmds)
 	registerPersistCommands(s.cmds)
+	registerAOFCommands(s.cmds)
 	registerSortCommands(s.cmds)
 	registerReplicationCommands(s.cmds) // after server's: its ROLE replaces the stub
 	s.cmdCount = len(s.cmds)
@@ -304,8 +305,10 @@ func (s *Server) writeGate(c *Client, cmd *Command) string {
 	if denyStale && !c.isMaster() && s.masterDown() {
 		return errMasterDown
 	}
-	if (isWrite || cmd.Name == "ping") && s.persistenceBlocksWrites() {
-		return errMisconf
+	if isWrite || cmd.Name == "ping" {
+		if msg := s.diskErrorMessage(); msg != "" { // RDB or AOF (aof.go)
+			return msg
+		}
 	}
 	if s.cfg.Maxmemory > 0 && !c.isMaster() {
 		// Redis 7.0's rule: denyoom commands (and EXEC of a transaction

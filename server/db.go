@@ -35,12 +35,17 @@ func (s *Server) lookup(c *Client, db *keyspace.DB, key []byte) *keyspace.Entry 
 		return nil
 	}
 	if e.Expire != 0 && e.Expire <= s.now {
-		if s.isReplicaOfMaster() && (c == nil || !c.isMaster()) {
+		if !s.isReplicaOfMaster() {
+			s.expireKey(db, key)
+			return nil
+		}
+		if c == nil || !c.isMaster() {
 			// A replica waits for its master's DEL, but never shows the key.
 			return nil
 		}
-		s.expireKey(db, key)
-		return nil
+		// The master decides when its keys expire: commands from its
+		// stream still see the key (as in Redis), or a write made just
+		// before the TTL ran out would apply to a missing key here.
 	}
 	if c == nil || c.flags&flagNoTouch == 0 {
 		s.touchAccess(e)

@@ -637,6 +637,11 @@ func (s *Server) bgBeforeWrite(c *Client, cmd *Command) {
 // caller should refuse to start, as Redis does. It may run before or after
 // Start; after, clients get -LOADING until it is done.
 func (s *Server) LoadData() error {
+	if s.cfg.AppendOnly {
+		// With the AOF on, the AOF is what gets loaded, as Redis does (aof.go).
+		_, err := s.loadAOF()
+		return err
+	}
 	path := s.rdbPath()
 	f, err := os.Open(path)
 	if err != nil {

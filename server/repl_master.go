@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fluidb/fluidb/server/rdb"
@@ -44,8 +43,8 @@ func (st replicaState) String() string {
 	return "online"
 }
 
-// replica is the master's view of one replica connection. Fields other
-// than mu/out/spare are guarded by s.mu.
+// replica is the master's view of one replica connection, guarded by s.mu
+// (the writer goroutine takes it only to swap out the pending bytes).
 type replica struct {
 	c             *Client
 	state         replicaState
@@ -63,10 +62,8 @@ type replica struct {
 	softSince     time.Time
 	header        []byte // replies owed before the payload (+FULLRESYNC, +CONTINUE)
 
-	mu    sync.Mutex
-	out   []byte // stream bytes not yet handed to the writer
-	spare []byte
-	wake  chan struct{}
+	out  []byte // stream bytes not yet handed to the writer
+	wake chan struct{}
 	quit  chan struct{}
 }
 
@@ -121,10 +118,8 @@ func (k *replSink) feedEffects(group []effect) {
 
 // replicaAppend queues stream bytes for r and enforces the output limits.
 func (s *Server) replicaAppend(r *replica, p []byte) {
-	r.mu.Lock()
 	r.out = append(r.out, p...)
 	n := int64(len(r.out))
-	r.mu.Unlock()
 	lim := s.cfg.ClientOutputBufferLimit.Replica
 	if lim.Hard > 0 && n > lim.Hard {
 		s.dropReplica(r, "overcoming of output buffer limits")
@@ -434,6 +429,10 @@ func (s *Server) replicaRun(r *replica) {
 			return
 		}
 	}
+	// Two buffers take turns: the master appends to r.out while the
+	// writer sends the other. Taking s.mu to swap them also waits for the
+	// command batch in progress, so a pipelined batch goes out in one write.
+	var mine []byte
 	for {
 		select {
 		case <-r.wake:
@@ -443,29 +442,24 @@ func (s *Server) replicaRun(r *replica) {
 			return
 		}
 		s.mu.Lock()
-		hold := r.waitAck
-		s.mu.Unlock()
-		if hold {
+		if r.waitAck {
+			s.mu.Unlock()
 			continue
 		}
-		r.mu.Lock()
 		buf := r.out
-		r.out = r.spare[:0]
-		r.spare = nil
-		r.mu.Unlock()
+		r.out = mine[:0]
+		s.mu.Unlock()
 		if len(buf) == 0 {
+			mine = buf
 			continue
 		}
 		if _, err := conn.Write(buf); err != nil {
 			s.replicaWriteFailed(r, err)
 			return
 		}
+		mine = nil
 		if cap(buf) <= 4<<20 {
-			r.mu.Lock()
-			if r.spare == nil {
-				r.spare = buf[:0]
-			}
-			r.mu.Unlock()
+			mine = buf
 		}
 	}
 }

@@ -514,17 +514,23 @@ func (s *Server) replicationInfo() [][2]string {
 		add("slave_read_only", boolInt(s.cfg.ReplicaReadOnly))
 		add("replica_announced", 1)
 	}
-	add("connected_slaves", len(s.repl.replicas))
+	live := make([]*replica, 0, len(s.repl.replicas))
+	for _, r := range s.repl.replicas {
+		if !r.dead {
+			live = append(live, r)
+		}
+	}
+	add("connected_slaves", len(live))
 	if s.cfg.MinReplicasToWrite > 0 && s.cfg.MinReplicasMaxLag > 0 {
 		good := 0
-		for _, r := range s.repl.replicas {
+		for _, r := range live {
 			if r.state == replicaOnline && now.Sub(r.ackTime) <= time.Duration(s.cfg.MinReplicasMaxLag)*time.Second {
 				good++
 			}
 		}
 		add("min_slaves_good_slaves", good)
 	}
-	for i, r := range s.repl.replicas {
+	for i, r := range live {
 		lag := int64(0)
 		if r.state == replicaOnline {
 			lag = int64(now.Sub(r.ackTime).Seconds())

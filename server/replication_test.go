@@ -412,6 +412,28 @@ func TestReplLiveStream(t *testing.T) {
 	replSameData(t, ma, ra)
 	// Offsets agree once the replica acknowledged everything.
 	replWaitFor(t, 5*time.Second, "offsets equal", func() bool { return m.replCounters().offset == r.replCounters().offset })
+	names := func(s *Server) string {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var n []string
+		for _, kv := range s.replicationInfo() {
+			n = append(n, kv[0])
+		}
+		return strings.Join(n, " ")
+	}
+	// Redis 7.0's fields, in its order.
+	if got, want := names(r), "role master_host master_port master_link_status master_last_io_seconds_ago "+
+		"master_sync_in_progress slave_read_repl_offset slave_repl_offset slave_priority slave_read_only "+
+		"replica_announced connected_slaves master_failover_state master_replid master_replid2 "+
+		"master_repl_offset second_repl_offset repl_backlog_active repl_backlog_size "+
+		"repl_backlog_first_byte_offset repl_backlog_histlen"; got != want {
+		t.Fatalf("replica INFO fields:\n got %s\nwant %s", got, want)
+	}
+	if got, want := names(m), "role connected_slaves slave0 master_failover_state master_replid master_replid2 "+
+		"master_repl_offset second_repl_offset repl_backlog_active repl_backlog_size "+
+		"repl_backlog_first_byte_offset repl_backlog_histlen"; got != want {
+		t.Fatalf("master INFO fields:\n got %s\nwant %s", got, want)
+	}
 	role := replClient(t, ra, 0).Do(ctx, "ROLE").Val().([]any)
 	if role[0] != "slave" || role[3] != "connected" {
 		t.Fatalf("ROLE on replica: %v", role)
@@ -895,6 +917,16 @@ func TestReplReplicaProtocol(t *testing.T) {
 	if r.replID() != id {
 		t.Fatalf("replid %s, want the master's", r.replID())
 	}
+	// Keys expire when the master says so: a client never sees an expired
+	// key, but the master's commands still do (a PERSIST made just in time
+	// on the master must not find the key gone here).
+	send("SET", "ttl", "v", "PXAT", strconv.FormatInt(time.Now().Add(50*time.Millisecond).UnixMilli(), 10))
+	time.Sleep(150 * time.Millisecond)
+	if err := rc.Get(ctx, "ttl").Err(); err != redis.Nil {
+		t.Fatalf("expired key visible on the replica: %v", err)
+	}
+	send("PERSIST", "ttl")
+	replWaitFor(t, 5*time.Second, "PERSIST applied", func() bool { return rc.Get(ctx, "ttl").Val() == "v" })
 }
 
 // replWaitStopped waits until the kernel reports pid stopped (SIGSTOP is

@@ -59,6 +59,7 @@ type Server struct {
 	clients      map[uint64]*Client
 	nextClientID uint64
 	listeners    []net.Listener
+	reactor      *reactor // nil: one goroutine per connection
 	monitors     map[*Client]struct{}
 
 	pubsub   pubsubState
@@ -79,6 +80,7 @@ type Server struct {
 
 	loading bool
 	persist persistState // RDB snapshots (persist.go)
+	aof     aofState     // append-only file (aof.go)
 
 	stats stats
 	// Network byte counters are bumped by the I/O paths, outside the lock.
@@ -221,6 +223,11 @@ func (s *Server) Start() error {
 	if len(s.listeners) == 0 {
 		return errors.New("no address to listen on")
 	}
+	if r, err := newReactor(s); err == nil {
+		s.reactor = r
+		s.wg.Add(1)
+		go r.run()
+	}
 	for _, ln := range s.listeners {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
@@ -279,6 +286,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range s.clients {
 		c.closeConn()
 	}
+	if s.reactor != nil {
+		s.reactor.shutdown()
+	}
+	s.aofShutdown()
 	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -361,6 +372,7 @@ func (s *Server) cron() {
 	}
 	s.clientsCron()
 	s.persistCron()
+	s.aofCron()
 	s.replicationCron()
 }
 

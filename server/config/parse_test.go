@@ -79,7 +79,7 @@ func TestDefaults(t *testing.T) {
 		{"active-replica-tombstone-horizon", c.ActiveReplicaTombstoneHorizon, int64(86400)},
 		{"latency-tracking-info-percentiles", c.LatencyTrackingInfoPercentiles, []float64{50, 99, 99.9}},
 		{"list-max-listpack-size", c.ListMaxListpackSize, -2},
-		{"hash-max-listpack-entries", c.HashMaxListpackEntries, int64(128)},
+		{"hash-max-listpack-entries", c.HashMaxListpackEntries, int64(512)},
 		{"maxclients", c.Maxclients, 10000},
 		{"shutdown-on-sigterm", c.ShutdownOnSigterm, "default"},
 	}

@@ -44,7 +44,7 @@ func TestGet(t *testing.T) {
 		{"HZ*", [][2]string{{"hz", "10"}}},
 		{"lua-*", [][2]string{{"lua-time-limit", "5000"}}},
 		{"*ziplist*", [][2]string{
-			{"list-max-ziplist-size", "-2"}, {"hash-max-ziplist-entries", "128"}, {"hash-max-ziplist-value", "64"},
+			{"list-max-ziplist-size", "-2"}, {"hash-max-ziplist-entries", "512"}, {"hash-max-ziplist-value", "64"},
 			{"zset-max-ziplist-entries", "128"}, {"zset-max-ziplist-value", "64"}}},
 	}
 	for _, tt := range tests {

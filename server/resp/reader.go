@@ -67,6 +67,12 @@ func errExpectedDollar(c byte) error {
 	return &ProtocolError{"ERR Protocol error: expected '$', got '" + string([]byte{c}) + "'"}
 }
 
+// ErrWouldBlock is what a non-blocking source returns when no input is
+// available yet. Unlike other errors it is not sticky: ReadCommand returns
+// it and the next call resumes the command in progress where it stopped,
+// which lets an event loop drive the Reader.
+var ErrWouldBlock = errors.New("resp: no input available yet")
+
 // ErrQueryBufLimit means the unparsed input of one client exceeded
 // MaxQueryBuf. Redis closes such a client without a reply.
 var ErrQueryBufLimit = errors.New("resp: client query buffer limit reached")
@@ -406,6 +412,9 @@ func (r *Reader) fill() error {
 	if int64(r.end-r.start)+int64(len(r.big)) > r.maxQueryBuf() {
 		r.perr = ErrQueryBufLimit
 		return r.perr
+	}
+	if err == ErrWouldBlock && n == 0 {
+		return err
 	}
 	if err != nil {
 		r.err = err

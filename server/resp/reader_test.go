@@ -537,3 +537,44 @@ func TestReadPipelinedNoAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per command", allocs)
 	}
 }
+
+// wouldBlockSource hands out its chunks one per Read, answering
+// ErrWouldBlock between them, as a non-blocking socket does.
+type wouldBlockSource struct {
+	chunks []string
+	ready  bool
+}
+
+func (w *wouldBlockSource) Read(p []byte) (int, error) {
+	if !w.ready || len(w.chunks) == 0 {
+		w.ready = true
+		return 0, ErrWouldBlock
+	}
+	w.ready = false
+	n := copy(p, w.chunks[0])
+	if n < len(w.chunks[0]) {
+		w.chunks[0] = w.chunks[0][n:]
+	} else {
+		w.chunks = w.chunks[1:]
+	}
+	return n, nil
+}
+
+func TestWouldBlockIsNotSticky(t *testing.T) {
+	src := &wouldBlockSource{chunks: []string{"*2\r\n$3\r\nGE", "T\r\n$1\r\nk\r", "\n*1\r\n$4\r\nPING\r\n"}}
+	r := NewReader(src, 16)
+	var got []string
+	for i := 0; i < 20 && len(got) < 2; i++ {
+		args, err := r.ReadCommand()
+		if err == ErrWouldBlock {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(bytes.Join(args, []byte(" "))))
+	}
+	if len(got) != 2 || got[0] != "GET k" || got[1] != "PING" {
+		t.Fatalf("commands = %q", got)
+	}
+}
