@@ -98,6 +98,8 @@ type aofState struct {
 
 	rw              *aofRewrite
 	scheduled       bool
+	retryStart      bool // turning the AOF back on after a sync failed
+	lastRetry       int64
 	rewriteRan      bool
 	lastRewriteSecs int64
 	lastRewriteErr  bool
@@ -863,7 +865,7 @@ func (s *Server) loadAOF() (loaded bool, err error) {
 	a.man = m
 	if !m.empty() {
 		start := time.Now()
-		loaded, err = s.aofLoadFiles(dir, m)
+		loaded, err = s.aofLoadFiles(dir, m, true)
 		if err != nil {
 			for _, db := range s.dbs {
 				db.Clear()
@@ -1044,6 +1046,20 @@ func (s *Server) aofStopAppendOnly() {
 	s.aofDetach()
 	a.writeErr.Store(nil)
 	a.fsyncErr.Store(nil)
+}
+
+// aofRestartAfterSync restarts the AOF after a replica loaded its master's
+// snapshot (s.mu held): the files describe the old dataset, so a rewrite
+// of the new one starts, as Redis's restartAOFAfterSYNC does.
+func (s *Server) aofRestartAfterSync() {
+	if s.aof.state == aofOff {
+		return
+	}
+	s.aofStopAppendOnly()
+	if err := s.aofStartAppendOnly(); err != nil {
+		s.log.Printf("Failed enabling the AOF after successful master synchronization! Trying it again in one second.")
+		s.aof.retryStart = true
+	}
 }
 
 // aofConfigChanged applies CONFIG SET appendonly (s.mu held).
@@ -1416,6 +1432,12 @@ func (s *Server) aofRewriteLimited() bool {
 // rewrites.
 func (s *Server) aofCron() {
 	a := &s.aof
+	if a.retryStart && s.cfg.AppendOnly && a.state == aofOff && time.Now().Unix() != a.lastRetry {
+		a.lastRetry = time.Now().Unix()
+		if s.aofStartAppendOnly() == nil {
+			a.retryStart = false
+		}
+	}
 	if a.state == aofOff && !a.scheduled {
 		return
 	}
@@ -1448,6 +1470,13 @@ func (s *Server) aofCron() {
 			}
 		}
 	}
+}
+
+// aofOwnsBg says whether the background walk in s.persist.bg is an AOF
+// rewrite's: BGSAVE then answers as Redis does with an AOF child (another
+// child is active), SAVE may run, and rdb_bgsave_in_progress stays 0.
+func (s *Server) aofOwnsBg() bool {
+	return s.aof.rw != nil && s.persist.bg == s.aof.rw.bg
 }
 
 // waitAOFRewrite blocks until the running rewrite, if any, is over; s.mu
@@ -1671,7 +1700,7 @@ func (e *aofLoadError) Error() string { return e.msg }
 
 // aofLoadFiles loads the base and incr files the manifest lists (s.mu
 // held). A torn tail is allowed only in the last file.
-func (s *Server) aofLoadFiles(dir string, m *aofManifest) (bool, error) {
+func (s *Server) aofLoadFiles(dir string, m *aofManifest, yield bool) (bool, error) {
 	var files []aofFileEntry
 	if m.base != nil {
 		files = append(files, *m.base)
@@ -1693,7 +1722,7 @@ func (s *Server) aofLoadFiles(dir string, m *aofManifest) (bool, error) {
 	for i, f := range files {
 		last := i == len(files)-1
 		start := time.Now()
-		if err := s.aofLoadOne(dir, f.name, last); err != nil {
+		if err := s.aofLoadOne(dir, f.name, last, yield); err != nil {
 			return false, err
 		}
 		kind := "incr"
@@ -1708,7 +1737,7 @@ func (s *Server) aofLoadFiles(dir string, m *aofManifest) (bool, error) {
 
 // aofLoadOne loads one file (s.mu held): an RDB base through the RDB
 // loader, commands through the gate.
-func (s *Server) aofLoadOne(dir, name string, last bool) error {
+func (s *Server) aofLoadOne(dir, name string, last, yield bool) error {
 	path := filepath.Join(dir, name)
 	f, err := os.Open(path)
 	if err != nil {
@@ -1729,13 +1758,13 @@ func (s *Server) aofLoadOne(dir, name string, last bool) error {
 	}
 	if n == 5 && string(sig[:]) == "REDIS" {
 		s.log.Printf("Reading RDB base file on AOF loading...")
-		if err := s.loadRDBLocked(f, st.Size(), true); err != nil {
+		if err := s.loadRDBLocked(f, st.Size(), yield); err != nil {
 			return &aofLoadError{fmt.Sprintf("Error reading the RDB base file %s, AOF loading aborted: %v", name, err)}
 		}
 		s.loading = true
 		return nil
 	}
-	return s.aofReplay(path, name, f, st.Size(), last)
+	return s.aofReplay(path, name, f, st.Size(), last, yield)
 }
 
 // aofCmdReader reads the AOF's RESP commands and knows its byte offset.
@@ -1841,8 +1870,9 @@ func (r *aofCmdReader) next() ([][]byte, error) {
 
 // aofReplay runs the commands of one file through the gate as a client
 // flagged like the master link: no reply kept, nothing propagated (s.mu
-// held; it is released every 1024 commands so clients get -LOADING).
-func (s *Server) aofReplay(path, name string, f *os.File, size int64, last bool) error {
+// held; with yield it is released every 1024 commands so clients get
+// -LOADING).
+func (s *Server) aofReplay(path, name string, f *os.File, size int64, last, yield bool) error {
 	rd := &aofCmdReader{r: bufio.NewReaderSize(f, 64<<10)}
 	c := s.newClient(nil)
 	c.flags |= flagMaster
@@ -1870,7 +1900,7 @@ func (s *Server) aofReplay(path, name string, f *os.File, size int64, last bool)
 		return nil
 	}
 	for {
-		if loops++; loops%1024 == 0 {
+		if loops++; yield && loops%1024 == 0 {
 			s.loading = true
 			s.mu.Unlock()
 			s.mu.Lock()
@@ -1949,7 +1979,7 @@ func (s *Server) debugLoadAOF() error {
 	if m.empty() {
 		return nil
 	}
-	_, err = s.aofLoadFiles(dir, m)
+	_, err = s.aofLoadFiles(dir, m, false)
 	s.log.Printf("Append Only File loaded by DEBUG LOADAOF")
 	return err
 }

@@ -160,7 +160,13 @@ func debugCmd(c *Client) {
 			return
 		}
 		c.addOK()
-	case sub == "loadaof" || sub == "segfault" || sub == "panic" ||
+	case sub == "loadaof":
+		if err := s.debugLoadAOF(); err != nil { // aof.go
+			c.addError("ERR Error trying to load the AOF files: " + err.Error())
+			return
+		}
+		c.addOK()
+	case sub == "segfault" || sub == "panic" ||
 		sub == "assert" || sub == "oom" || sub == "restart" || sub == "crash-and-recover":
 		c.addError("ERR DEBUG " + strings.ToUpper(sub) + " is not supported by fluidb")
 	default:

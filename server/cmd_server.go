@@ -84,7 +84,6 @@ func registerServerCommands(t table) {
 			"purge":        {Proc: func(c *Client) { c.addOK() }, Arity: 2},
 			"help":         help(memoryHelpCmd),
 		}},
-		&Command{Name: "role", Proc: roleCmd, Arity: 1, Flags: FlagNoScript | ls | FlagFast, Group: "server"},
 		&Command{Name: "lolwut", Proc: lolwutCmd, Arity: -1, Flags: FlagReadonly | FlagFast, Group: "server"},
 		&Command{Name: "cluster", Arity: -2, Group: "cluster", Sub: clusterSubs},
 		&Command{Name: "readonly", Proc: clusterOff, Arity: 1, Flags: ls | FlagFast, Group: "cluster"},
@@ -465,13 +464,6 @@ func shutdownCmd(c *Client) {
 		close(s.doneCh)
 	}
 	c.flags |= flagCloseAfterReply
-}
-
-func roleCmd(c *Client) {
-	c.addArrayLen(3)
-	c.addBulkString("master")
-	c.addInt(0)
-	c.addArrayLen(0)
 }
 
 func lolwutCmd(c *Client) {

@@ -404,18 +404,14 @@ func (s *Server) infoMemory(w *infoWriter) {
 func (s *Server) infoPersistence(w *infoWriter) {
 	w.section("Persistence")
 	s.persistenceInfo(w)
-	w.int("aof_enabled", 0)
-	w.int("aof_rewrite_in_progress", 0)
-	w.int("aof_rewrite_scheduled", 0)
-	w.int("aof_last_rewrite_time_sec", -1)
-	w.int("aof_current_rewrite_time_sec", -1)
-	w.str("aof_last_bgrewrite_status", "ok")
-	w.int("aof_rewrites", 0)
-	w.int("aof_rewrites_consecutive_failures", 0)
-	w.str("aof_last_write_status", "ok")
-	w.int("aof_last_cow_size", 0)
+	for _, kv := range s.aofInfo() { // aof.go
+		w.str(kv[0], kv[1])
+	}
 	w.int("module_fork_in_progress", 0)
 	w.int("module_fork_last_cow_size", 0)
+	for _, kv := range s.aofInfoEnabled() {
+		w.str(kv[0], kv[1])
+	}
 }
 
 func (s *Server) infoStats(w *infoWriter) {
@@ -433,9 +429,10 @@ func (s *Server) infoStats(w *infoWriter) {
 	w.str("instantaneous_input_repl_kbps", "0.00")
 	w.str("instantaneous_output_repl_kbps", "0.00")
 	w.int("rejected_connections", st.rejectedConns)
-	w.int("sync_full", 0)
-	w.int("sync_partial_ok", 0)
-	w.int("sync_partial_err", 0)
+	full, pok, perr := s.replicationStats()
+	w.int("sync_full", full)
+	w.int("sync_partial_ok", pok)
+	w.int("sync_partial_err", perr)
 	w.int("expired_keys", st.expiredKeys)
 	w.float("expired_stale_perc", st.expiredStalePerc*100, 2)
 	w.int("expired_time_cap_reached_count", 0)
@@ -475,17 +472,9 @@ func (s *Server) infoStats(w *infoWriter) {
 
 func (s *Server) infoReplication(w *infoWriter) {
 	w.section("Replication")
-	w.str("role", s.roleName())
-	w.int("connected_slaves", 0)
-	w.str("master_failover_state", "no-failover")
-	w.str("master_replid", s.replID())
-	w.str("master_replid2", strings.Repeat("0", 40))
-	w.int("master_repl_offset", 0)
-	w.int("second_repl_offset", -1)
-	w.int("repl_backlog_active", 0)
-	w.int("repl_backlog_size", s.cfg.ReplBacklogSize)
-	w.int("repl_backlog_first_byte_offset", 0)
-	w.int("repl_backlog_histlen", 0)
+	for _, kv := range s.replicationInfo() {
+		w.str(kv[0], kv[1])
+	}
 }
 
 func (s *Server) infoCPU(w *infoWriter) {
@@ -652,6 +641,9 @@ func (s *Server) infoFluidb(w *infoWriter) {
 	w.str("node_id", s.NodeID().String())
 	w.int("hlc", int64(s.clock.Last()))
 	w.int("active_replica", boolInt(s.cfg.ActiveReplica))
+	for _, kv := range s.replicationFluidbInfo() {
+		w.str(kv[0], kv[1])
+	}
 }
 
 func boolInt(b bool) int64 {

@@ -219,7 +219,7 @@ func (s *Server) bgTempName() string { return fmt.Sprintf("temp-%d-bg.rdb", os.G
 // saveLocked is SAVE: a synchronous snapshot with s.mu held, as Redis's
 // rdbSave blocks the server.
 func (s *Server) saveLocked() error {
-	if bg := s.persist.bg; bg != nil && !bg.aborted {
+	if bg := s.persist.bg; bg != nil && !bg.aborted && !s.aofOwnsBg() {
 		return errors.New("Background save already in progress")
 	}
 	o := s.saveOptions(s.syncTempName())
@@ -792,7 +792,7 @@ func (s *Server) loadRDBLocked(in io.Reader, size int64, yield bool) error {
 func (s *Server) persistenceInfo(w *infoWriter) {
 	p := &s.persist
 	bg := p.bg
-	inProgress := bg != nil && !bg.aborted
+	inProgress := bg != nil && !bg.aborted && !s.aofOwnsBg()
 	var cow, processed, total, cur int64 = 0, 0, 0, -1
 	perc := "0.00"
 	if inProgress {
@@ -843,7 +843,7 @@ func registerPersistCommands(t table) {
 
 func saveCmd(c *Client) {
 	s := c.s
-	if bg := s.persist.bg; bg != nil && !bg.aborted {
+	if bg := s.persist.bg; bg != nil && !bg.aborted && !s.aofOwnsBg() {
 		c.addError("ERR Background save already in progress")
 		return
 	}
@@ -866,7 +866,7 @@ func bgsaveCmd(c *Client) {
 		}
 	}
 	switch {
-	case s.persist.bg != nil && !s.persist.bg.aborted:
+	case s.persist.bg != nil && !s.persist.bg.aborted && !s.aofOwnsBg():
 		c.addError("ERR Background save already in progress")
 	case s.persist.bg != nil || c.execing:
 		// An abandoned save still winding down, or inside EXEC (Redis

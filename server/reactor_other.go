@@ -7,8 +7,8 @@ import "errors"
 // Outside Linux, connections are served by one goroutine each.
 type reactor struct{}
 
-func newReactor(s *Server) (*reactor, error) { return nil, errors.New("no reactor on this system") }
-func (r *reactor) register(c *Client) bool   { return false }
+func newReactor(s *Server) (*reactor, error)     { return nil, errors.New("no reactor on this system") }
+func (r *reactor) register(c *Client) bool       { return false }
 func (r *reactor) schedule(c *Client, fn func()) {}
-func (r *reactor) shutdown()                      {}
-func (r *reactor) run()                           {}
+func (r *reactor) shutdown()                     {}
+func (r *reactor) run()                          {}

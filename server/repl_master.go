@@ -64,7 +64,7 @@ type replica struct {
 
 	out  []byte // stream bytes not yet handed to the writer
 	wake chan struct{}
-	quit  chan struct{}
+	quit chan struct{}
 }
 
 func (r *replica) ip() string {

@@ -457,6 +457,7 @@ func (s *Server) fullSync(l *replLink, conn net.Conn, br *bufio.Reader, replid s
 	s.repl.bl = nil
 	s.log.Printf("MASTER <-> REPLICA sync: Swapping active DB with loaded DB")
 	s.swapInData(ld)
+	s.aofRestartAfterSync() // the AOF must describe the new dataset (aof.go)
 	s.setReplID(replid)
 	s.clearReplID2()
 	s.repl.offset = offset
