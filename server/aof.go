@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -1758,13 +1759,66 @@ func (s *Server) aofLoadOne(dir, name string, last, yield bool) error {
 	}
 	if n == 5 && string(sig[:]) == "REDIS" {
 		s.log.Printf("Reading RDB base file on AOF loading...")
-		if err := s.loadRDBLocked(f, st.Size(), yield); err != nil {
-			return &aofLoadError{fmt.Sprintf("Error reading the RDB base file %s, AOF loading aborted: %v", name, err)}
+		// A base Redis 7 wrote is only an RDB; an old-style file may go on
+		// with commands after it, which Redis replays too.
+		end := st.Size()
+		whole, err := rdbIsWholeFile(f, end)
+		if err == nil && !whole {
+			_, end, err = rdb.LoadPrefix(f, st.Size(), &rdb.Options{Limits: rdb.DefaultLimits(), Databases: len(s.dbs)},
+				func(*rdb.Record) error { return nil })
+		}
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err == nil {
+			err = s.loadRDBLocked(io.LimitReader(f, end), end, yield)
 		}
 		s.loading = true
-		return nil
+		if err != nil {
+			return &aofLoadError{fmt.Sprintf("Error reading the RDB base file %s, AOF loading aborted: %v", name, err)}
+		}
+		if end == st.Size() {
+			return nil
+		}
+		s.log.Printf("Reading the remaining AOF tail of %s at offset %d...", name, end)
+		if _, err := f.Seek(end, io.SeekStart); err != nil {
+			return &aofLoadError{fmt.Sprintf("Unrecoverable error reading the append only file %s: %v", name, err)}
+		}
+		return s.aofReplay(path, name, f, end, st.Size(), last, yield)
 	}
-	return s.aofReplay(path, name, f, st.Size(), last, yield)
+	return s.aofReplay(path, name, f, 0, st.Size(), last, yield)
+}
+
+// rdbIsWholeFile says whether f (size bytes, an RDB at its start) ends with
+// that RDB: its last 9 bytes are the EOF opcode and a checksum that matches
+// everything before it. When it cannot tell (no checksum), it says no and
+// the caller finds the end by parsing.
+func rdbIsWholeFile(f *os.File, size int64) (bool, error) {
+	if size < 18 {
+		return false, nil
+	}
+	var tail [9]byte
+	if _, err := f.ReadAt(tail[:], size-9); err != nil {
+		return false, err
+	}
+	stored := binary.LittleEndian.Uint64(tail[1:])
+	if tail[0] != 0xff || stored == 0 {
+		return false, nil
+	}
+	var crc uint64
+	buf := make([]byte, 1<<20)
+	for off := int64(0); off < size-8; {
+		n := int64(len(buf))
+		if rest := size - 8 - off; rest < n {
+			n = rest
+		}
+		if _, err := f.ReadAt(buf[:n], off); err != nil {
+			return false, err
+		}
+		crc = rdb.CRC64(crc, buf[:n])
+		off += n
+	}
+	return crc == stored, nil
 }
 
 // aofCmdReader reads the AOF's RESP commands and knows its byte offset.
@@ -1872,15 +1926,15 @@ func (r *aofCmdReader) next() ([][]byte, error) {
 // flagged like the master link: no reply kept, nothing propagated (s.mu
 // held; with yield it is released every 1024 commands so clients get
 // -LOADING).
-func (s *Server) aofReplay(path, name string, f *os.File, size int64, last, yield bool) error {
-	rd := &aofCmdReader{r: bufio.NewReaderSize(f, 64<<10)}
+func (s *Server) aofReplay(path, name string, f *os.File, start, size int64, last, yield bool) error {
+	rd := &aofCmdReader{r: bufio.NewReaderSize(f, 64<<10), off: start}
 	c := s.newClient(nil)
 	c.flags |= flagMaster
 	c.authenticated = true
 	savedSinks := s.prop.sinks
 	s.prop.sinks = nil
 	defer func() { s.prop.sinks = savedSinks }()
-	var validUpTo, validBeforeMulti int64
+	validUpTo, validBeforeMulti := start, start
 	loops := 0
 	s.loading = false
 	defer func() { s.loading = true }()

@@ -818,3 +818,48 @@ func TestAOFReplica(t *testing.T) {
 		t.Fatalf("replica restarted from its AOF:\n%s\n%s", diff, r.Output())
 	}
 }
+
+// An old-style single AOF (Redis < 7: dir/appendonly.aof, here with an RDB
+// preamble and a command tail) is moved into the AOF directory as the base
+// and loaded whole, as Redis 7.0 does on upgrade.
+func TestAOFUpgradeOldStyle(t *testing.T) {
+	for _, preamble := range []bool{true, false} {
+		dir := t.TempDir()
+		src := newPersistServer(t, dir)
+		c := src.NewTestClient()
+		ptOK(t, c, "SET", "in-rdb", "1")
+		ptOK(t, c, "RPUSH", "list", "a", "b")
+		var file []byte
+		if preamble {
+			ptOK(t, c, "SAVE")
+			file, _ = os.ReadFile(filepath.Join(dir, "dump.rdb"))
+			os.Remove(filepath.Join(dir, "dump.rdb"))
+		} else {
+			file = appendRESP(nil, argvOf("SET", "in-rdb", "1"))
+			file = appendRESP(file, argvOf("RPUSH", "list", "a", "b"))
+		}
+		file = appendRESP(file, argvOf("SELECT", "2"))
+		file = appendRESP(file, argvOf("SET", "in-tail", "2"))
+		file = appendRESP(file, argvOf("RPUSH", "list", "c"))
+		if err := os.WriteFile(filepath.Join(dir, "appendonly.aof"), file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := newAOFServer(t, dir)
+		got := aofData(s)
+		if len(got) != 4 || got[`2/"in-tail"`] == "" || got[`0/"in-rdb"`] == "" || got[`2/"list"`] == "" || got[`0/"list"`] == "" {
+			t.Fatalf("preamble %v: loaded %v", preamble, got)
+		}
+		if fileExists(filepath.Join(dir, "appendonly.aof")) || !fileExists(filepath.Join(dir, "appendonlydir", "appendonly.aof")) {
+			t.Fatal("the old file was not moved into the AOF directory")
+		}
+		man := aofManifestOf(t, dir)
+		if man != "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n" {
+			t.Fatalf("manifest:\n%s", man)
+		}
+		ptOK(t, s.NewTestClient(), "SET", "new", "3")
+		aofFlushed(t, s)
+		want := aofData(s)
+		aofTestStop(s)
+		ptDiff(t, aofData(newAOFServer(t, dir)), want)
+	}
+}
