@@ -19,3 +19,4 @@ echo "== fuzz smoke (${FUZZTIME:=10s} per target)"
 go test -run '^$' -fuzz '^FuzzReader$' -fuzztime "$FUZZTIME" ./server/resp/
 go test -run '^$' -fuzz '^FuzzParse$' -fuzztime "$FUZZTIME" ./server/config/
 go test -run '^$' -fuzz '^FuzzDispatch$' -fuzztime "$FUZZTIME" ./server/
+go test -run '^$' -fuzz '^FuzzLoad$' -fuzztime "$FUZZTIME" ./server/rdb/

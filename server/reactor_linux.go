@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/fluidb/fluidb/server/resp"
 )
@@ -25,6 +26,10 @@ import (
 // epoll. Other goroutines that produce output for a client (pub/sub, an
 // unblocked BLPOP, CLIENT KILL) append under the client's mutex and
 // schedule the client; the reactor is woken through an eventfd.
+
+// reactorSpins is how many empty zero-timeout polls the reactor makes
+// before it blocks in epoll_wait.
+const reactorSpins = 64
 
 type reactor struct {
 	s     *Server
@@ -65,7 +70,7 @@ type fdReader struct {
 
 func (f fdReader) Read(p []byte) (int, error) {
 	for {
-		n, err := syscall.Read(f.fd, p)
+		n, err := rawRead(f.fd, p)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -149,25 +154,35 @@ func (r *reactor) shutdown() {
 func (r *reactor) run() {
 	defer r.s.wg.Done()
 	events := make([]syscall.EpollEvent, 256)
-	timeout := 0
+	timeout, spins := 0, 0
 	for {
-		n, err := syscall.EpollWait(r.epfd, events, timeout)
+		var n int
+		var err error
+		if timeout == 0 {
+			n, err = rawEpollPoll(r.epfd, events)
+		} else {
+			n, err = syscall.EpollWait(r.epfd, events, timeout)
+		}
 		if err != nil && err != syscall.EINTR {
 			r.s.log.Printf("epoll_wait: %v", err)
 			time.Sleep(time.Millisecond)
 			continue
 		}
 		if n <= 0 {
-			// Nothing ready: block. Polling without a timeout first keeps
-			// a busy server from paying for a blocking syscall each round.
+			// Nothing ready: poll a few more times, then block. A busy
+			// server's next request is usually microseconds away, and
+			// going to sleep in epoll_wait costs the Go runtime a thread
+			// handoff and a wakeup.
 			if timeout == 0 {
-				timeout = -1
+				if spins++; spins >= reactorSpins {
+					timeout = -1
+				}
 			} else if r.runPending() {
 				return
 			}
 			continue
 		}
-		timeout = 0
+		timeout, spins = 0, 0
 		for i := 0; i < n; i++ {
 			fd := int(events[i].Fd)
 			if fd == r.efd {
@@ -324,7 +339,7 @@ func (r *reactor) flushClient(c *Client) bool {
 	r.s.aofBeforeReply() // the AOF is written before replies go out (aof.go)
 	c.mu.Lock()
 	for len(c.out) > 0 {
-		n, err := syscall.Write(c.sockFD, c.out)
+		n, err := rawWrite(c.sockFD, c.out)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -384,4 +399,39 @@ func (r *reactor) closeClient(c *Client) {
 	r.s.mu.Unlock()
 	c.stopWriter()
 	c.conn.Close()
+}
+
+// The reactor's socket reads and writes never block (the sockets are
+// non-blocking) and neither does a zero-timeout epoll_wait, so they skip
+// the Go runtime's syscall bookkeeping (RawSyscall): at pipelined rates
+// that bookkeeping is a visible share of each request.
+
+func rawRead(fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+func rawEpollPoll(epfd int, events []syscall.EpollEvent) (int, error) {
+	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
 }
