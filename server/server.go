@@ -223,6 +223,9 @@ func (s *Server) Start() error {
 	if len(s.listeners) == 0 {
 		return errors.New("no address to listen on")
 	}
+	// Read before any goroutine serves clients: CONFIG SET may rewrite the
+	// configuration as soon as they do.
+	port := s.cfg.Port
 	if r, err := newReactor(s); err == nil {
 		s.reactor = r
 		s.wg.Add(1)
@@ -234,7 +237,7 @@ func (s *Server) Start() error {
 	}
 	s.wg.Add(1)
 	go s.cronLoop()
-	s.log.Printf("fluidb %s (redis %s compatible) node %s ready to accept connections on port %d", Version, RedisVersion, s.nodeID, s.cfg.Port)
+	s.log.Printf("fluidb %s (redis %s compatible) node %s ready to accept connections on port %d", Version, RedisVersion, s.nodeID, port)
 	return nil
 }
 

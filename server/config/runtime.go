@@ -76,19 +76,24 @@ func (c *Config) SetFrom(pairs [][2]string, local bool) (changed []string, err e
 		items = append(items, item{d: d, name: strings.ToLower(p[0]), val: p[1]})
 	}
 
-	next := c.Clone()
-	for _, it := range items {
-		var args []string
+	// Validate everything on a copy first (all or nothing), then apply the
+	// same changes to c field by field: copying the whole struct back would
+	// also rewrite fields no one changed, which other goroutines may be
+	// reading.
+	argsOf := func(it item) []string {
 		if it.d.multi {
 			// Redis splits on single spaces here (not with quoting), and an
 			// empty value means no arguments.
 			if it.val != "" {
-				args = strings.Split(it.val, " ")
+				return strings.Split(it.val, " ")
 			}
-		} else {
-			args = []string{it.val}
+			return nil
 		}
-		if e := it.d.apply(next, args); e != nil {
+		return []string{it.val}
+	}
+	next := c.Clone()
+	for _, it := range items {
+		if e := it.d.apply(next, argsOf(it)); e != nil {
 			return nil, setFailed(it.name, e.reply)
 		}
 	}
@@ -97,7 +102,10 @@ func (c *Config) SetFrom(pairs [][2]string, local bool) (changed []string, err e
 			changed = append(changed, d.name)
 		}
 	}
-	*c = *next
+	for _, it := range items {
+		// Cannot fail: the same arguments were just accepted on the copy.
+		_ = it.d.apply(c, argsOf(it))
+	}
 	return changed, nil
 }
 
