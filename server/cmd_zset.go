@@ -861,46 +861,26 @@ func zrangeByRank(z *keyspace.ZSet, start, end int64, rev bool) []zitem {
 }
 
 func zrangeByScore(z *keyspace.ZSet, r keyspace.ScoreRange, offset, limit int64, rev bool) []zitem {
-	// Redis's offset loop never ends for a negative offset: nothing.
-	if offset < 0 || offset > 0 && offset >= int64(z.Len()) {
-		return nil
-	}
-	var n *keyspace.ZNode
 	if rev {
-		n = z.LastInRange(r)
-	} else {
-		n = z.FirstInRange(r)
+		return zrangeWalk(z, z.LastInRange(r), offset, limit, rev, func(n *keyspace.ZNode) bool { return r.GteMin(n.Score) })
 	}
-	step := func(n *keyspace.ZNode) *keyspace.ZNode {
-		if rev {
-			return n.Prev()
-		}
-		return n.Next()
-	}
-	for ; n != nil && offset > 0; offset-- {
-		n = step(n)
-	}
-	var items []zitem
-	for ; n != nil && limit != 0; limit-- {
-		if rev && !r.GteMin(n.Score) || !rev && !r.LteMax(n.Score) {
-			break
-		}
-		items = append(items, zitem{n.Member, n.Score})
-		n = step(n)
-	}
-	return items
+	return zrangeWalk(z, z.FirstInRange(r), offset, limit, rev, func(n *keyspace.ZNode) bool { return r.LteMax(n.Score) })
 }
 
 func zrangeByLex(z *keyspace.ZSet, r keyspace.LexRange, offset, limit int64, rev bool) []zitem {
+	if rev {
+		return zrangeWalk(z, z.LastInLexRange(r), offset, limit, rev, func(n *keyspace.ZNode) bool { return r.GteMin(n.Member) })
+	}
+	return zrangeWalk(z, z.FirstInLexRange(r), offset, limit, rev, func(n *keyspace.ZNode) bool { return r.LteMax(n.Member) })
+}
+
+// zrangeWalk collects up to limit elements (negative: all) from n in
+// direction rev, after skipping offset, while inRange holds: the shared
+// loop of ZRANGE BYSCORE and BYLEX.
+func zrangeWalk(z *keyspace.ZSet, n *keyspace.ZNode, offset, limit int64, rev bool, inRange func(*keyspace.ZNode) bool) []zitem {
 	// Redis's offset loop never ends for a negative offset: nothing.
 	if offset < 0 || offset > 0 && offset >= int64(z.Len()) {
 		return nil
-	}
-	var n *keyspace.ZNode
-	if rev {
-		n = z.LastInLexRange(r)
-	} else {
-		n = z.FirstInLexRange(r)
 	}
 	step := func(n *keyspace.ZNode) *keyspace.ZNode {
 		if rev {
@@ -912,10 +892,7 @@ func zrangeByLex(z *keyspace.ZSet, r keyspace.LexRange, offset, limit int64, rev
 		n = step(n)
 	}
 	var items []zitem
-	for ; n != nil && limit != 0; limit-- {
-		if rev && !r.GteMin(n.Member) || !rev && !r.LteMax(n.Member) {
-			break
-		}
+	for ; n != nil && limit != 0 && inRange(n); limit-- {
 		items = append(items, zitem{n.Member, n.Score})
 		n = step(n)
 	}
