@@ -1202,7 +1202,7 @@ func (s *Server) aofStartRewrite() error {
 func (s *Server) aofRunRewrite(rw *aofRewrite, conv aofConvert) {
 	bg := rw.bg
 	_, err := writeSnapshotFile(bg.opts, func(w *rdb.Writer) error {
-		return s.aofWalk(bg, w)
+		return s.walkSnapshot(bg, w)
 	}, func(from, to string) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -1225,67 +1225,6 @@ func (s *Server) aofRunRewrite(rw *aofRewrite, conv aofConvert) {
 	}
 	close(bg.done)
 	s.aofRewriteDone(rw, err)
-}
-
-// aofWalk writes the point-in-time image through persistence's walk: chunks
-// under s.mu, writes off it, then the side map of keys changed meanwhile.
-func (s *Server) aofWalk(bg *bgSave, w *rdb.Writer) error {
-	var buf []byte
-	var recs []chunkRec
-	writeHeader(w, bg.opts)
-	for i := range bg.dbs {
-		d := &bg.dbs[i]
-		if d.keys == 0 {
-			continue
-		}
-		w.SelectDB(i)
-		w.ResizeDB(uint64(d.keys), uint64(d.expires))
-		for {
-			if bgChunkGate != nil {
-				<-bgChunkGate
-			}
-			s.mu.Lock()
-			held := time.Now()
-			if bg.aborted {
-				s.mu.Unlock()
-				return errBgAborted
-			}
-			if bg.err != nil {
-				err := bg.err
-				s.mu.Unlock()
-				return err
-			}
-			buf, recs = buf[:0], recs[:0]
-			var err error
-			if !d.finished {
-				buf, recs, err = s.bgScanChunk(bg, d, buf, recs)
-			}
-			var side map[string]*sideRec
-			if d.finished && err == nil {
-				side = d.side
-			}
-			bg.maxHold = max(bg.maxHold, time.Since(held))
-			s.mu.Unlock()
-			if err != nil {
-				return err
-			}
-			for j := range recs {
-				w.Key(&recs[j].meta, buf[recs[j].off:recs[j].end])
-			}
-			if side != nil {
-				for _, r := range side {
-					if !r.absent {
-						w.Key(&r.meta, r.payload)
-					}
-				}
-				break
-			}
-			if w.Err() != nil {
-				return w.Err()
-			}
-		}
-	}
-	return w.Err()
 }
 
 // aofRewriteDone is Redis's backgroundRewriteDoneHandler (s.mu held).

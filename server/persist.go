@@ -403,67 +403,73 @@ type chunkRec struct {
 	off, end int
 }
 
-func (s *Server) runBgsave(bg *bgSave) {
-	defer close(bg.done)
+// walkSnapshot writes the point-in-time image of every database to w:
+// the key walk in chunks under s.mu, the writing off it, then the side map
+// of keys changed meanwhile. BGSAVE, the AOF rewrite's base and the full
+// sync payload all write their file through it.
+func (s *Server) walkSnapshot(bg *bgSave, w *rdb.Writer) error {
 	var buf []byte
 	var recs []chunkRec
-	n, err := writeSnapshotFile(bg.opts, func(w *rdb.Writer) error {
-		writeHeader(w, bg.opts)
-		for i := range bg.dbs {
-			d := &bg.dbs[i]
-			if d.keys == 0 {
-				continue
+	writeHeader(w, bg.opts)
+	for i := range bg.dbs {
+		d := &bg.dbs[i]
+		if d.keys == 0 {
+			continue
+		}
+		w.SelectDB(i)
+		w.ResizeDB(uint64(d.keys), uint64(d.expires))
+		for {
+			if bgChunkGate != nil {
+				<-bgChunkGate
 			}
-			w.SelectDB(i)
-			w.ResizeDB(uint64(d.keys), uint64(d.expires))
-			for {
-				if bgChunkGate != nil {
-					<-bgChunkGate
-				}
-				s.mu.Lock()
-				held := time.Now()
-				if bg.aborted {
-					s.mu.Unlock()
-					return errBgAborted
-				}
-				if bg.err != nil {
-					err := bg.err
-					s.mu.Unlock()
-					return err
-				}
-				buf, recs = buf[:0], recs[:0]
-				var err error
-				if !d.finished {
-					buf, recs, err = s.bgScanChunk(bg, d, buf, recs)
-				}
-				var side map[string]*sideRec
-				if d.finished && err == nil {
-					side = d.side
-				}
-				bg.maxHold = max(bg.maxHold, time.Since(held))
+			s.mu.Lock()
+			held := time.Now()
+			if bg.aborted {
 				s.mu.Unlock()
-				if err != nil {
-					return err
-				}
-				for j := range recs {
-					w.Key(&recs[j].meta, buf[recs[j].off:recs[j].end])
-				}
-				if side != nil {
-					// The walk is over, so the hook adds nothing more
-					// to this map: it can be read without the lock.
-					for _, r := range side {
-						if !r.absent {
-							w.Key(&r.meta, r.payload)
-						}
+				return errBgAborted
+			}
+			if bg.err != nil {
+				err := bg.err
+				s.mu.Unlock()
+				return err
+			}
+			buf, recs = buf[:0], recs[:0]
+			var err error
+			if !d.finished {
+				buf, recs, err = s.bgScanChunk(bg, d, buf, recs)
+			}
+			var side map[string]*sideRec
+			if d.finished && err == nil {
+				side = d.side
+			}
+			bg.maxHold = max(bg.maxHold, time.Since(held))
+			s.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			for j := range recs {
+				w.Key(&recs[j].meta, buf[recs[j].off:recs[j].end])
+			}
+			if side != nil {
+				for _, r := range side {
+					if !r.absent {
+						w.Key(&r.meta, r.payload)
 					}
-					break
 				}
-				if w.Err() != nil {
-					return w.Err()
-				}
+				break
+			}
+			if w.Err() != nil {
+				return w.Err()
 			}
 		}
-		return w.Err()
+	}
+	return w.Err()
+}
+
+func (s *Server) runBgsave(bg *bgSave) {
+	defer close(bg.done)
+	n, err := writeSnapshotFile(bg.opts, func(w *rdb.Writer) error {
+		return s.walkSnapshot(bg, w)
 	}, func(from, to string) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -671,59 +671,10 @@ func (s *Server) replSnapshot() (write func(w io.Writer) error, ok bool) {
 // runReplSnapshot is runBgsave's walk writing to w.
 func (s *Server) runReplSnapshot(bg *bgSave, out io.Writer) error {
 	defer close(bg.done)
-	var buf []byte
-	var recs []chunkRec
 	w := rdb.NewWriter(out, bg.opts.checksum)
 	err := func() error {
-		writeHeader(w, bg.opts)
-		for i := range bg.dbs {
-			d := &bg.dbs[i]
-			if d.keys == 0 {
-				continue
-			}
-			w.SelectDB(i)
-			w.ResizeDB(uint64(d.keys), uint64(d.expires))
-			for {
-				s.mu.Lock()
-				held := time.Now()
-				if bg.aborted {
-					s.mu.Unlock()
-					return errBgAborted
-				}
-				if bg.err != nil {
-					err := bg.err
-					s.mu.Unlock()
-					return err
-				}
-				buf, recs = buf[:0], recs[:0]
-				var err error
-				if !d.finished {
-					buf, recs, err = s.bgScanChunk(bg, d, buf, recs)
-				}
-				var side map[string]*sideRec
-				if d.finished && err == nil {
-					side = d.side
-				}
-				bg.maxHold = max(bg.maxHold, time.Since(held))
-				s.mu.Unlock()
-				if err != nil {
-					return err
-				}
-				for j := range recs {
-					w.Key(&recs[j].meta, buf[recs[j].off:recs[j].end])
-				}
-				if side != nil {
-					for _, r := range side {
-						if !r.absent {
-							w.Key(&r.meta, r.payload)
-						}
-					}
-					break
-				}
-				if w.Err() != nil {
-					return w.Err()
-				}
-			}
+		if err := s.walkSnapshot(bg, w); err != nil {
+			return err
 		}
 		return w.Finish()
 	}()
