@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -199,6 +200,10 @@ func (r *reactor) run() {
 		if r.runPending() {
 			return
 		}
+		// Let goroutines woken by this round run now (replica writers,
+		// timers): with one thread for Go code the reactor would otherwise
+		// keep it until the runtime preempts it.
+		runtime.Gosched()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -73,6 +74,14 @@ func runServe(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	server.Version = version
+	if os.Getenv("GOMAXPROCS") == "" {
+		// io-threads (default 1, like Redis) sets how many threads run Go
+		// code. Commands run one at a time under the server lock and the
+		// reactor serves every client from one goroutine, so a second
+		// thread mostly spins in the runtime's network poller: measured
+		// 1.2x-1.7x faster with 1 (docs/performance.md).
+		runtime.GOMAXPROCS(max(1, cfg.IOThreads))
+	}
 	if addr := os.Getenv("FLUIDB_PPROF"); addr != "" {
 		// Profiling endpoint for developers (net/http/pprof), off unless asked.
 		go func() { _ = http.ListenAndServe(addr, nil) }()
