@@ -11,11 +11,21 @@ import (
 // pipelined batch. RESP3-only types degrade to their RESP2 forms as Redis
 // does (maps become flat arrays, doubles bulk strings, nulls $-1 or *-1).
 
-func (c *Client) addRaw(b []byte)        { c.out = append(c.out, b...) }
-func (c *Client) addOK()                 { c.out = append(c.out, "+OK\r\n"...) }
-func (c *Client) addSimple(s string)     { c.out = redcon.AppendString(c.out, s) }
-func (c *Client) addInt(n int64)         { c.out = redcon.AppendInt(c.out, n) }
-func (c *Client) addBulk(b []byte)       { c.out = redcon.AppendBulk(c.out, b) }
+func (c *Client) addRaw(b []byte)    { c.out = append(c.out, b...) }
+func (c *Client) addOK()             { c.out = append(c.out, "+OK\r\n"...) }
+func (c *Client) addSimple(s string) { c.out = redcon.AppendString(c.out, s) }
+func (c *Client) addInt(n int64)     { c.out = redcon.AppendInt(c.out, n) }
+func (c *Client) addBulk(b []byte) {
+	// Short values (most list elements, members, small strings) get their
+	// header written by hand: LRANGE-style replies are made of little else.
+	if n := len(b); n < 10 {
+		c.out = append(c.out, '$', byte('0'+n), '\r', '\n')
+		c.out = append(c.out, b...)
+		c.out = append(c.out, '\r', '\n')
+		return
+	}
+	c.out = redcon.AppendBulk(c.out, b)
+}
 func (c *Client) addBulkString(s string) { c.out = redcon.AppendBulkString(c.out, s) }
 func (c *Client) addBulkInt(n int64) {
 	c.out = redcon.AppendBulkString(c.out, strconv.FormatInt(n, 10))
