@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/fluidb/fluidb/server/config"
 	"io"
 	"math"
 	"os"
@@ -175,7 +176,7 @@ func (m *aofManifest) String() string {
 	line := func(e *aofFileEntry) {
 		name := e.name
 		if needsRepr(name) {
-			name = repr(name)
+			name = config.Quote(name)
 		}
 		fmt.Fprintf(&b, "file %s seq %d type %c\n", name, e.seq, e.typ)
 	}
@@ -341,36 +342,6 @@ func needsRepr(s string) bool {
 		}
 	}
 	return false
-}
-
-func repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c <= 0x7e {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // splitManifestArgs is Redis's sdssplitargs: words separated by spaces, with
@@ -1586,31 +1557,9 @@ func (s *Server) aofWriteBaseSync(dir, name string) error {
 	if !preamble {
 		o.file = fmt.Sprintf("temp-rewriteaof-%d.rdb", pid)
 	}
-	enc := &rdb.Encoder{Compress: o.compress}
-	var payload []byte
 	_, err := writeSnapshotFile(o, func(w *rdb.Writer) error {
-		writeHeader(w, o)
-		for i, db := range s.dbs {
-			if db.Len() == 0 {
-				continue
-			}
-			w.SelectDB(i)
-			w.ResizeDB(uint64(db.Len()), uint64(db.ExpiresLen()))
-			var err error
-			db.Range(func(k string, e *keyspace.Entry) bool {
-				if e.ExpiredAt(o.now) {
-					return true
-				}
-				if payload, err = enc.AppendKey(payload[:0], []byte(k), e); err != nil {
-					return false
-				}
-				m := s.keyMeta(e, o)
-				w.Key(&m, payload)
-				return w.Err() == nil
-			})
-			if err != nil {
-				return err
-			}
+		if err := s.writeDatasetLocked(w, o); err != nil {
+			return err
 		}
 		return w.Err()
 	}, nil)

@@ -223,38 +223,9 @@ func (s *Server) saveLocked() error {
 		return errors.New("Background save already in progress")
 	}
 	o := s.saveOptions(s.syncTempName())
-	enc := &rdb.Encoder{Compress: o.compress}
 	start := time.Now()
-	var payload []byte
 	n, err := writeSnapshotFile(o, func(w *rdb.Writer) error {
-		writeHeader(w, o)
-		for i, db := range s.dbs {
-			if db.Len() == 0 {
-				continue
-			}
-			w.SelectDB(i)
-			w.ResizeDB(uint64(db.Len()), uint64(db.ExpiresLen()))
-			var err error
-			db.Range(func(k string, e *keyspace.Entry) bool {
-				if e.ExpiredAt(o.now) {
-					return true
-				}
-				payload, err = enc.AppendKey(payload[:0], []byte(k), e)
-				if err != nil {
-					return false
-				}
-				m := s.keyMeta(e, o)
-				w.Key(&m, payload)
-				return w.Err() == nil
-			})
-			if err != nil {
-				return err
-			}
-			if w.Err() != nil {
-				return w.Err()
-			}
-		}
-		return nil
+		return s.writeDatasetLocked(w, o)
 	}, nil)
 	if err != nil {
 		s.log.Printf("Write error saving DB on disk: %v", err)
@@ -464,6 +435,40 @@ func (s *Server) walkSnapshot(bg *bgSave, w *rdb.Writer) error {
 		}
 	}
 	return w.Err()
+}
+
+// writeDatasetLocked writes every database to w in one go, with s.mu held
+// (SAVE, and the AOF rewrite base taken under the lock).
+func (s *Server) writeDatasetLocked(w *rdb.Writer, o *saveOpts) error {
+	enc := &rdb.Encoder{Compress: o.compress}
+	var payload []byte
+	writeHeader(w, o)
+	for i, db := range s.dbs {
+		if db.Len() == 0 {
+			continue
+		}
+		w.SelectDB(i)
+		w.ResizeDB(uint64(db.Len()), uint64(db.ExpiresLen()))
+		var err error
+		db.Range(func(k string, e *keyspace.Entry) bool {
+			if e.ExpiredAt(o.now) {
+				return true
+			}
+			if payload, err = enc.AppendKey(payload[:0], []byte(k), e); err != nil {
+				return false
+			}
+			m := s.keyMeta(e, o)
+			w.Key(&m, payload)
+			return w.Err() == nil
+		})
+		if err != nil {
+			return err
+		}
+		if w.Err() != nil {
+			return w.Err()
+		}
+	}
+	return nil
 }
 
 func (s *Server) runBgsave(bg *bgSave) {

@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 			}
 			quoted := make([]string, len(args))
 			for i, a := range args {
-				quoted[i] = quote(a)
+				quoted[i] = Quote(a)
 			}
 			back, ok := SplitArgs(strings.Join(quoted, " "))
 			if !ok || !slices.Equal(back, args) {

@@ -110,7 +110,7 @@ func (d *directive) rewriteLines(c, def *Config) []rwLine {
 		if cur == "" && d.def == "" {
 			return nil // absent means empty; drop stale lines
 		}
-		val = quote(cur)
+		val = Quote(cur)
 	case KindMemory:
 		if n := *d.field(c).(*int64); n >= 0 {
 			val = formatMemory(n)

@@ -127,9 +127,9 @@ func unhex(c byte) byte {
 	return c - '0'
 }
 
-// quote renders s as a double-quoted argument that SplitArgs reads back
+// Quote renders s as a double-quoted argument that SplitArgs reads back
 // unchanged (Redis's sdscatrepr).
-func quote(s string) string {
+func Quote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
@@ -167,7 +167,7 @@ func quoteIfNeeded(s string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\' {
-			return quote(s)
+			return Quote(s)
 		}
 	}
 	return s

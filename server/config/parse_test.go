@@ -216,7 +216,7 @@ func TestSplitArgs(t *testing.T) {
 
 func TestQuoteRoundTrip(t *testing.T) {
 	for _, s := range []string{"", "plain", "with space", `q"uote`, `back\slash`, "nl\nx", "\x00\x01\xff", "it's", "tab\there"} {
-		got, ok := SplitArgs("x " + quote(s) + " " + quoteIfNeeded(s))
+		got, ok := SplitArgs("x " + Quote(s) + " " + quoteIfNeeded(s))
 		if !ok || len(got) != 3 || got[1] != s || got[2] != s {
 			t.Errorf("round trip of %q: %q %v", s, got, ok)
 		}

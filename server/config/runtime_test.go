@@ -276,7 +276,7 @@ client-output-buffer-limit normal 0 0 0
 client-output-buffer-limit replica 256mb 64mb 60
 client-output-buffer-limit pubsub 64mb 16mb 90
 notify-keyspace-events "xE"
-dir ` + quote(c.Dir) + `
+dir ` + Quote(c.Dir) + `
 replica-read-only no
 active-replica yes
 `

@@ -210,7 +210,7 @@ func normalizeKeyspaceEvents(s string) (string, bool) {
 }
 
 func notifyLines(c, def *Config) []rwLine {
-	return []rwLine{{text: "notify-keyspace-events " + quote(c.NotifyKeyspaceEvents), force: c.NotifyKeyspaceEvents != def.NotifyKeyspaceEvents}}
+	return []rwLine{{text: "notify-keyspace-events " + Quote(c.NotifyKeyspaceEvents), force: c.NotifyKeyspaceEvents != def.NotifyKeyspaceEvents}}
 }
 
 // setDir resolves relative paths against the current dir, as Redis does by
@@ -260,7 +260,7 @@ func errnoText(err error) string {
 func dirLines(c, _ *Config) []rwLine {
 	// Always written, as Redis does, so the file keeps working when the
 	// server is later started from another working directory.
-	return []rwLine{{text: "dir " + quote(c.Dir), force: true}}
+	return []rwLine{{text: "dir " + Quote(c.Dir), force: true}}
 }
 
 func setReplicaOf(c *Config, args []string) *argError {
