@@ -21,7 +21,7 @@ func TestKeysExpire(t *testing.T) {
 		{"TTL k", ":100\r\n"},
 		{"EXPIRE k 200 NX", r0},
 		{"EXPIRE k 200 GT", r1},
-		{"PTTL k", ":200000\r\n"},
+		{"TTL k", ":200\r\n"},
 		{"EXPIRE k 300 LT", r0},
 		{"PERSIST k", r1},
 		{"PERSIST k", r0},
