@@ -538,6 +538,17 @@ type aofSink struct{ s *Server }
 
 // feedEffects appends a group of effects to the AOF buffer (s.mu held).
 func (k *aofSink) feedEffects(group []effect) {
+	if k.s.act.on {
+		return // an active node logs its records instead (feedRecords)
+	}
+	k.feed(group, nil)
+}
+
+// feedRecords logs active replication records: replayed at load, they
+// restore every key's stamp and every tombstone exactly.
+func (k *aofSink) feedRecords(b []byte) { k.feed(nil, b) }
+
+func (k *aofSink) feed(group []effect, raw []byte) {
 	s := k.s
 	a := &s.aof
 	if a.state == aofOff || (a.state == aofWaitRewrite && a.rw == nil) {
@@ -563,6 +574,7 @@ func (k *aofSink) feedEffects(group []effect) {
 		}
 		b = appendRESP(b, e.argv)
 	}
+	b = append(b, raw...)
 	a.buf = b
 	n := len(b)
 	a.bufMu.Unlock()
@@ -1818,6 +1830,7 @@ func (s *Server) aofReplay(path, name string, f *os.File, start, size int64, las
 	rd := &aofCmdReader{r: bufio.NewReaderSize(f, 64<<10), off: start}
 	c := s.newClient(nil)
 	c.flags |= flagMaster
+	c.aofLoader = true // active replication's records replay too
 	c.authenticated = true
 	savedSinks := s.prop.sinks
 	s.prop.sinks = nil

@@ -95,8 +95,11 @@ type Client struct {
 	execing    bool // running EXEC's queued commands: blocking commands don't block
 	wake       chan struct{}
 
-	woff int64    // stream offset after this client's last write (WAIT)
-	repl *replica // set once the client sent REPLCONF or SYNC (repl_master.go)
+	woff int64 // stream offset after this client's last write (WAIT)
+	// woffActive is the same in the active stream (active peers' acks).
+	woffActive int64
+	aofLoader  bool     // the append-only file's replay client
+	repl       *replica // set once the client sent REPLCONF or SYNC (repl_master.go)
 }
 
 type queuedCommand struct {

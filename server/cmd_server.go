@@ -156,6 +156,7 @@ func flushdbCmd(c *Client) {
 		return
 	}
 	c.s.flushDB(c.dbIndex)
+	c.s.activeFlushed(c.dbIndex)
 	c.forcePropagation()
 	c.addOK()
 }
@@ -164,9 +165,12 @@ func flushallCmd(c *Client) {
 	if !c.parseFlushMode() {
 		return
 	}
+	all := make([]int, len(c.s.dbs))
 	for i := range c.s.dbs {
 		c.s.flushDB(i)
+		all[i] = i
 	}
+	c.s.activeFlushed(all...)
 	c.s.flushAllSave()
 	c.forcePropagation()
 	c.addOK()
@@ -187,6 +191,10 @@ func swapdbCmd(c *Client) {
 	n := int64(len(s.dbs))
 	if id1 < 0 || id1 >= n || id2 < 0 || id2 >= n {
 		c.addError(errDBIndex)
+		return
+	}
+	if s.act.on {
+		c.addError("ERR SWAPDB is not supported with active-replica yes (peers would not agree on which keys each database holds)")
 		return
 	}
 	if id1 != id2 {
@@ -370,6 +378,7 @@ func capitalize(s string) string {
 
 // applyConfig pushes runtime-changeable settings into the running server.
 func (s *Server) applyConfig() {
+	s.activeConfigChanged()
 	s.pubsub.notifyFlags = parseNotifyFlags(s.cfg.NotifyKeyspaceEvents)
 	for _, c := range s.clients {
 		if c.rd != nil {

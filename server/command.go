@@ -140,6 +140,7 @@ func (s *Server) buildTable() {
 	registerAOFCommands(s.cmds)
 	registerSortCommands(s.cmds)
 	registerReplicationCommands(s.cmds) // after server's: its ROLE replaces the stub
+	registerActiveCommands(s.cmds)
 	s.cmdCount = len(s.cmds)
 }
 

@@ -78,6 +78,12 @@ func (s *Server) lruClock() uint32 { return uint32(s.now / 1000) }
 // dirty, and the save schedule counts it. Every write path ends here, which
 // is what makes every write carry a stamp.
 func (s *Server) modified(db *keyspace.DB, key []byte, e *keyspace.Entry) {
+	if s.act.on {
+		s.activeModified(db, key, e) // active.go: the record and the stamp
+		s.touchWatched(db.ID, key)
+		s.stats.dirty++
+		return
+	}
 	if e != nil {
 		e.Stamp = s.clock.Next()
 		e.Origin = s.self
@@ -94,7 +100,9 @@ func (s *Server) setKey(db *keyspace.DB, key, val []byte, keepTTL bool) *keyspac
 		db.SetExpire(key, e, 0)
 	}
 	expire := e.Expire
-	*e = keyspace.Entry{Str: val, Expire: expire, Freq: keyspace.LFUInitVal, Access: s.lruClock()}
+	// The stamp stays until modified() replaces it: active replication
+	// sends it as the key's previous state.
+	*e = keyspace.Entry{Str: val, Expire: expire, Freq: keyspace.LFUInitVal, Access: s.lruClock(), Stamp: e.Stamp, Origin: e.Origin}
 	_ = isNew
 	return e
 }
@@ -113,7 +121,8 @@ func (s *Server) deleteKey(c *Client, db *keyspace.DB, key []byte) bool {
 // expireKey removes a key whose TTL has passed: the "expired" event and a
 // DEL for replicas, as Redis does.
 func (s *Server) expireKey(db *keyspace.DB, key []byte) {
-	db.Delete(key)
+	old, _ := db.Delete(key)
+	s.activeExpired(db.ID, key, old)
 	s.stats.expiredKeys++
 	s.touchWatched(db.ID, key)
 	s.notify(notifyExpired, "expired", key, db.ID)

@@ -638,10 +638,14 @@ func osName() string {
 
 func (s *Server) infoFluidb(w *infoWriter) {
 	w.section("Fluidb")
-	w.str("node_id", s.NodeID().String())
-	w.int("hlc", int64(s.clock.Last()))
+	w.str("node_uuid", s.NodeID().String())
 	w.int("active_replica", boolInt(s.cfg.ActiveReplica))
+	w.int("hlc", int64(s.clock.Last()))
+	w.int("hlc_ms", int64(s.clock.Last()>>16))
 	for _, kv := range s.replicationFluidbInfo() {
+		w.str(kv[0], kv[1])
+	}
+	for _, kv := range s.activeInfo() {
 		w.str(kv[0], kv[1])
 	}
 }

@@ -88,7 +88,7 @@ func TestInfoFields(t *testing.T) {
 		`(?m)^errorstat_ERR:count=2\r$`,
 		`(?m)^total_error_replies:2\r$`,
 		`(?m)^latency_percentiles_usec_set:p50=[0-9.]+,p99=[0-9.]+,p99\.9=[0-9.]+\r$`,
-		`(?m)^node_id:` + s.NodeID().String() + `\r$`,
+		`(?m)^node_uuid:` + s.NodeID().String() + `\r$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(info) {
 			t.Errorf("INFO everything lacks %s", re)

@@ -98,10 +98,10 @@ func (s *Server) saveOptions(temp string) *saveOpts {
 		{rdb.AuxVersion, Version},
 		{rdb.AuxNode, s.nodeID.String()},
 		{rdb.AuxHLC, strconv.FormatUint(s.clock.Last(), 10)},
-		// Delete tombstones (active replication) will be written here,
-		// as a "fluidb-tombstone" AUX field per deleted key: see
-		// docs/persistence.md.
 	}
+	// Active replication's tombstones and flush stamps (fluidb-tomb,
+	// fluidb-flush; docs/persistence.md).
+	o.aux = s.activeSaveAux(o.aux)
 	return o
 }
 
@@ -752,6 +752,7 @@ func (s *Server) loadRDBLocked(in io.Reader, size int64, yield bool) error {
 			s.mu.Lock()
 		}
 		if r.Entry.Expire != 0 && r.Entry.Expire < now {
+			s.activeExpired(r.DB, r.Key, r.Entry)
 			expired++
 			return nil
 		}
@@ -789,6 +790,7 @@ func (s *Server) loadRDBLocked(in io.Reader, size int64, yield bool) error {
 		return err
 	}
 	s.clock.Restore(max(info.HLC, info.MaxStamp))
+	s.activeLoadAux(info)
 	s.persist.loadedReplID, s.persist.loadedReplOffset = info.ReplID, info.ReplOffset
 	s.stats.dirty = 0
 	s.log.Printf("Done loading RDB (format %d, %s), keys loaded: %d, keys expired: %d.",

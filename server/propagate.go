@@ -124,7 +124,7 @@ func (s *Server) endCall(c *Client, changed bool, savedOverride [][]byte, savedS
 	}
 	p.override, p.overrideSet, p.suppress = savedOverride, savedSet, savedSuppress
 	p.depth--
-	if p.depth == 0 && len(p.pending) > 0 {
+	if p.depth == 0 && (len(p.pending) > 0 || s.act.hasWork()) {
 		p.caller = c
 		s.flushEffects()
 		p.caller = nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/fluidb/fluidb/server/rdb"
 )
 
@@ -62,6 +64,14 @@ type replica struct {
 	softSince     time.Time
 	header        []byte // replies owed before the payload (+FULLRESYNC, +CONTINUE)
 
+	// Active replication: the replica announced "capa active" and its
+	// UUID; it is sent our active stream, minus what came from it (skip
+	// counts the bytes not sent yet announced with FLUIDB.SKIP).
+	capaActive bool
+	active     bool
+	peerID     uuid.UUID
+	skip       int64
+
 	out  []byte // stream bytes not yet handed to the writer
 	wake chan struct{}
 	quit chan struct{}
@@ -94,7 +104,7 @@ var selectWord = []byte("SELECT")
 
 func (k *replSink) feedEffects(group []effect) {
 	s := k.s
-	if s.isReplica() || s.repl.bl == nil {
+	if (s.isReplica() && !s.cfg.ActiveReplica) || s.repl.bl == nil || len(group) == 0 {
 		return
 	}
 	b := k.buf[:0]
@@ -229,6 +239,9 @@ func (s *Server) requestAcks() {
 	if !s.isReplica() && len(s.repl.replicas) > 0 {
 		s.feedStream(getackStream)
 	}
+	if s.act.on && len(s.activeReplicas()) > 0 {
+		s.feedActive(getackStream, noOrigin)
+	}
 }
 
 // ---- REPLCONF ----
@@ -266,6 +279,8 @@ func replconfCmd(c *Client) {
 				r.capaEOF = true
 			case "psync2":
 				r.capaPsync2 = true
+			case "active":
+				r.capaActive = true
 			}
 			// Unknown capabilities are ignored, so peers can offer more.
 		case "ack":
@@ -296,6 +311,32 @@ func replconfCmd(c *Client) {
 				s.replGetAck()
 			}
 			return
+		case "uuid":
+			id, err := uuid.ParseBytes(val)
+			if err != nil {
+				c.addError("ERR invalid uuid")
+				return
+			}
+			r.peerID = id
+			if r.capaActive && s.act.on {
+				// An active link: answer with our UUID (the replica
+				// refuses a link to itself).
+				c.repl = r
+				c.addSimple("ACTIVE " + s.nodeID.String())
+				return
+			}
+		case "fetch":
+			// An active replica lacks the base of one of our effects: it
+			// is sent the key's whole state in the stream. No reply.
+			if c.flags&flagReplica == 0 || c.repl == nil || !c.repl.active {
+				return
+			}
+			if i := bytes.IndexByte(val, ':'); i > 0 {
+				if db, ok := parseInt(val[:i]); ok {
+					s.fetchReply(int(db), val[i+1:])
+				}
+			}
+			return
 		case "rdb-only", "rdb-filter-only":
 			// Accepted for redis-cli --rdb; the full dataset is sent.
 		default:
@@ -314,7 +355,7 @@ func syncCmd(c *Client) {
 	if c.flags&flagReplica != 0 {
 		return // already a replica: ignored, as Redis does
 	}
-	if s.isReplica() && s.repl.state != linkConnected {
+	if s.isReplica() && s.repl.state != linkConnected && !s.cfg.ActiveReplica {
 		c.addError("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
 	}
@@ -333,6 +374,10 @@ func syncCmd(c *Client) {
 
 	psync := strings.EqualFold(string(c.argv[0]), "psync")
 	s.log.Printf("Replica %s asks for synchronization", r.name())
+	if psync && r.capaActive && s.act.on && r.peerID != uuid.Nil {
+		s.activeSync(r) // active.go: our own active stream
+		return
+	}
 	if psync {
 		replid := string(c.argv[1])
 		off, ok := parseInt(c.argv[2])
@@ -352,7 +397,7 @@ func syncCmd(c *Client) {
 	s.repl.syncFull++
 	r.full = true
 	r.state = replicaWaitBgsave
-	if s.repl.bl == nil && !s.isReplica() {
+	if s.repl.bl == nil && (!s.isReplica() || s.cfg.ActiveReplica) {
 		// A backlog from scratch starts a new history: nobody can hold a
 		// valid part of it yet.
 		s.setReplID(newReplID())
@@ -482,6 +527,9 @@ func (s *Server) sendSnapshot(r *replica) error {
 	s.mu.Lock()
 	eof := r.capaEOF && !r.oldSync && s.cfg.ReplDisklessSync
 	delay := time.Duration(s.cfg.ReplDisklessSyncDelay) * time.Second
+	if r.active {
+		delay = 0 // an active peer syncs alone: no one to wait for
+	}
 	s.mu.Unlock()
 	if eof && delay > 0 {
 		deadline := time.Now().Add(delay)
@@ -534,13 +582,17 @@ func (s *Server) sendSnapshot(r *replica) error {
 		}
 	}
 	s.tick()
-	off := s.repl.offset
-	s.repl.lastDB = -1 // the new replica's stream starts with a SELECT
+	id, off := s.replID(), s.repl.offset
+	if r.active {
+		id, off = s.act.replid, s.act.offset
+	} else {
+		s.repl.lastDB = -1 // the new replica's stream starts with a SELECT
+	}
 	r.state = replicaWaitBgsaveEnd
 	head := r.header
 	r.header = nil
 	if !r.oldSync {
-		head = append(head, "+FULLRESYNC "+s.replID()+" "+strconv.FormatInt(off, 10)+"\r\n"...)
+		head = append(head, "+FULLRESYNC "+id+" "+strconv.FormatInt(off, 10)+"\r\n"...)
 	}
 	target := "disk"
 	if eof {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/fluidb/fluidb/server/keyspace"
 	"github.com/fluidb/fluidb/server/rdb"
 	"github.com/fluidb/fluidb/server/resp"
@@ -249,6 +251,8 @@ func (s *Server) linkOnce(l *replLink) error {
 	}
 	announceIP := s.cfg.ReplicaAnnounceIP
 	psyncID, psyncOff := s.replID(), s.repl.offset+1
+	active := s.act.on
+	s.act.linkActive = false
 	s.mu.Unlock()
 
 	lr := &linkReader{s: s, conn: conn, timeout: timeout}
@@ -312,6 +316,42 @@ func (s *Server) linkOnce(l *replLink) error {
 		}
 	}
 
+	// Active replication: offer it with our UUID; an active master
+	// answers with its own, and the link carries its active stream.
+	if active {
+		if err := write(appendRESP(nil, argvOf("REPLCONF", "capa", "active", "uuid", s.nodeID.String()))); err != nil {
+			return linkErrorf("I/O error writing to MASTER: %v", err)
+		}
+		line, err := readLine(br)
+		if err != nil {
+			return linkErrorf("Master did not respond to command during SYNC handshake: %v", err)
+		}
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "+ACTIVE" {
+			id, err := uuid.Parse(f[1])
+			if err != nil {
+				return linkErrorf("Master sent a malformed UUID: %s", line)
+			}
+			if id == s.nodeID {
+				return &linkError{msg: "REPLICAOF points at this node itself (the master's UUID is ours)", auth: true}
+			}
+			s.mu.Lock()
+			if s.act.masterID != id {
+				// Another process: nothing of its stream is ours yet.
+				s.act.masterID, s.act.masterReplid, s.act.masterOff = id, "", 0
+			}
+			s.act.linkActive = true
+			s.seePeer(id, addr)
+			psyncID, psyncOff = s.act.masterReplid, s.act.masterOff+1
+			if psyncID == "" {
+				psyncID, psyncOff = "?", -1
+			}
+			s.mu.Unlock()
+			s.log.Printf("Active link with master %s (%s)", addr, id)
+		} else {
+			s.log.Printf("Master %s is not an active replica (%s): plain replication", addr, line)
+		}
+	}
+
 	// PSYNC with our history: the master continues it when it shares it.
 	if err := write(appendRESP(nil, argvOf("PSYNC", psyncID, strconv.FormatInt(psyncOff, 10)))); err != nil {
 		return linkErrorf("I/O error writing to MASTER: %v", err)
@@ -337,6 +377,9 @@ func (s *Server) linkOnce(l *replLink) error {
 			return linkErrorf("Master replied with wrong +FULLRESYNC syntax: %s", line)
 		}
 		s.log.Printf("Full resync from master: %s:%d", f[1], off)
+		if s.activeLink() {
+			return s.activeFullSync(l, conn, br, f[1], off)
+		}
 		return s.fullSync(l, conn, br, f[1], off)
 	case strings.HasPrefix(line, "+CONTINUE"):
 		f := strings.Fields(line)
@@ -346,6 +389,11 @@ func (s *Server) linkOnce(l *replLink) error {
 			return nil
 		}
 		s.log.Printf("Successful partial resynchronization with master.")
+		if s.act.linkActive {
+			s.act.partialSyncs++
+			s.mu.Unlock()
+			return s.streamLoop(l, conn, br, 0)
+		}
 		if len(f) >= 2 && len(f[1]) == 40 && f[1] != s.replID() {
 			// The master's history has a new name (it was promoted): ours
 			// becomes replid2, and our replicas must learn the new one.
@@ -381,71 +429,11 @@ func readLine(br *bufio.Reader) (string, error) {
 // fullSync receives and loads the snapshot, swaps it in, and goes on with
 // the stream.
 func (s *Server) fullSync(l *replLink, conn net.Conn, br *bufio.Reader, replid string, offset int64) error {
-	s.mu.Lock()
-	if l.stopped {
-		s.mu.Unlock()
-		return nil
-	}
-	s.repl.state = linkSync
-	s.repl.syncTotal = 0
-	s.repl.syncRead.Store(0)
-	s.repl.syncLastIO.Store(time.Now().UnixMilli())
-	s.mu.Unlock()
-
-	var line string
-	for {
-		var err error
-		line, err = readLine(br)
-		if err != nil {
-			return linkErrorf("I/O error reading bulk count from MASTER: %v", err)
-		}
-		s.repl.syncLastIO.Store(time.Now().UnixMilli())
-		if line != "" {
-			break
-		}
-	}
-	if strings.HasPrefix(line, "-") {
-		return linkErrorf("MASTER aborted replication with an error: %s", line[1:])
-	}
-	if !strings.HasPrefix(line, "$") {
-		return linkErrorf("Bad protocol from MASTER, the first byte is not '$' (we received '%s'), are you sure the host and port are right?", line)
-	}
-	var payload io.Reader
-	size := int64(-1)
-	var eof *eofReader
-	if strings.HasPrefix(line, "$EOF:") && len(line) == 5+40 {
-		eof = &eofReader{r: br, mark: []byte(line[5:])}
-		payload = eof
-		s.log.Printf("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk")
-	} else {
-		n, err := strconv.ParseInt(line[1:], 10, 64)
-		if err != nil || n < 0 {
-			return linkErrorf("Bad bulk length from MASTER: %s", line)
-		}
-		size = n
-		s.mu.Lock()
-		s.repl.syncTotal = n
-		s.mu.Unlock()
-		payload = io.LimitReader(br, n)
-		s.log.Printf("MASTER <-> REPLICA sync: receiving %d bytes from master to disk", n)
-	}
-	counted := &countingReader{r: payload, s: s}
-
-	s.log.Printf("MASTER <-> REPLICA sync: Loading DB in memory")
 	start := time.Now()
-	ld, err := s.replLoad(counted, size)
-	if err != nil {
-		return linkErrorf("Failed trying to load the MASTER synchronization DB from socket: %v", err)
+	ld, err := s.receiveSnapshot(l, br)
+	if err != nil || ld == nil {
+		return err
 	}
-	// Whatever the loader left unread belongs to the payload too (with
-	// EOF, at least the mark).
-	if _, err := io.Copy(io.Discard, payload); err != nil {
-		return linkErrorf("I/O error reading the payload from MASTER: %v", err)
-	}
-	if eof != nil && !eof.seen {
-		return linkErrorf("Replication stream EOF marker is broken")
-	}
-
 	s.mu.Lock()
 	if l.stopped {
 		s.mu.Unlock()
@@ -465,6 +453,106 @@ func (s *Server) fullSync(l *replLink, conn net.Conn, br *bufio.Reader, replid s
 	s.mu.Unlock()
 	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys in %v)", ld.keys, time.Since(start).Round(time.Millisecond))
 	return s.streamLoop(l, conn, br, ld.streamDB)
+}
+
+// activeFullSync is a full sync on an active link: the master's snapshot
+// is merged into our live data under the conflict rule (conflict.go), in
+// chunks, with no -LOADING window; our own history and replicas stay.
+func (s *Server) activeFullSync(l *replLink, conn net.Conn, br *bufio.Reader, replid string, offset int64) error {
+	start := time.Now()
+	ld, err := s.receiveSnapshot(l, br)
+	if err != nil || ld == nil {
+		return err
+	}
+	merged := s.mergeLoaded(ld)
+	s.mu.Lock()
+	if l.stopped {
+		s.mu.Unlock()
+		return nil
+	}
+	s.act.masterReplid, s.act.masterOff = replid, offset
+	s.act.fullSyncs++
+	s.mu.Unlock()
+	s.log.Printf("MASTER <-> REPLICA sync: merged the master's snapshot (%d keys, %d newer than ours) in %v",
+		ld.keys, merged, time.Since(start).Round(time.Millisecond))
+	return s.streamLoop(l, conn, br, 0)
+}
+
+// activeLink reports whether the link being set up carries records.
+func (s *Server) activeLink() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.act.linkActive
+}
+
+// receiveSnapshot reads the master's snapshot into fresh databases off
+// the lock (nil, nil: the link was stopped).
+func (s *Server) receiveSnapshot(l *replLink, br *bufio.Reader) (*loaded, error) {
+	s.mu.Lock()
+	if l.stopped {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	s.repl.state = linkSync
+	s.repl.syncTotal = 0
+	s.repl.syncRead.Store(0)
+	s.repl.syncLastIO.Store(time.Now().UnixMilli())
+	s.mu.Unlock()
+
+	var line string
+	for {
+		var err error
+		line, err = readLine(br)
+		if err != nil {
+			return nil, linkErrorf("I/O error reading bulk count from MASTER: %v", err)
+		}
+		s.repl.syncLastIO.Store(time.Now().UnixMilli())
+		if line != "" {
+			break
+		}
+	}
+	if strings.HasPrefix(line, "-") {
+		return nil, linkErrorf("MASTER aborted replication with an error: %s", line[1:])
+	}
+	if !strings.HasPrefix(line, "$") {
+		return nil, linkErrorf("Bad protocol from MASTER, the first byte is not '$' (we received '%s'), are you sure the host and port are right?", line)
+	}
+	var payload io.Reader
+	size := int64(-1)
+	var eof *eofReader
+	if strings.HasPrefix(line, "$EOF:") && len(line) == 5+40 {
+		eof = &eofReader{r: br, mark: []byte(line[5:])}
+		payload = eof
+		s.log.Printf("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk")
+	} else {
+		n, err := strconv.ParseInt(line[1:], 10, 64)
+		if err != nil || n < 0 {
+			return nil, linkErrorf("Bad bulk length from MASTER: %s", line)
+		}
+		size = n
+		s.mu.Lock()
+		s.repl.syncTotal = n
+		s.mu.Unlock()
+		payload = io.LimitReader(br, n)
+		s.log.Printf("MASTER <-> REPLICA sync: receiving %d bytes from master to disk", n)
+	}
+	counted := &countingReader{r: payload, s: s}
+
+	s.log.Printf("MASTER <-> REPLICA sync: Loading DB in memory")
+	ld, err := s.replLoad(counted, size)
+	if err != nil {
+		return nil, linkErrorf("Failed trying to load the MASTER synchronization DB from socket: %v", err)
+	}
+	// Whatever the loader left unread belongs to the payload too (with
+	// EOF, at least the mark).
+	if _, err := io.Copy(io.Discard, payload); err != nil {
+		return nil, linkErrorf("I/O error reading the payload from MASTER: %v", err)
+	}
+	if eof != nil && !eof.seen {
+		return nil, linkErrorf("Replication stream EOF marker is broken")
+	}
+
+	return ld, nil
 }
 
 // countingReader counts snapshot bytes for INFO's master_sync_* fields.
@@ -699,7 +787,17 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 	s.repl.state = linkConnected
 	s.repl.downReason = ""
 	s.repl.downSince = time.Time{}
+	active := s.act.linkActive
 	base := s.repl.offset
+	if active {
+		base = s.act.masterOff
+		s.act.skipAdj = 0
+		// Fetches a dropped link left unanswered are asked again.
+		s.act.fetchQ = s.act.fetchQ[:0]
+		for k := range s.act.fetchNeed {
+			s.act.fetchQ = append(s.act.fetchQ, k)
+		}
+	}
 	s.repl.readOffset = base
 	s.log.Printf("MASTER <-> REPLICA sync: replication stream from offset %d", base)
 	s.mu.Unlock()
@@ -740,7 +838,14 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 			if mc.flags&flagMulti == 0 {
 				consumed := tee.n - int64(rd.Buffered())
 				if k := consumed - applied; k > 0 {
-					s.feedStream(tee.take(int(k)))
+					if active {
+						// Records were re-emitted by FLUIDB.APPLY into
+						// our own streams; the offset is the master's.
+						tee.take(int(k))
+						s.act.masterOff = base + consumed + s.act.skipAdj
+					} else {
+						s.feedStream(tee.take(int(k)))
+					}
 					applied = consumed
 				}
 			}
@@ -752,10 +857,23 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 			}
 		}
 		s.repl.readOffset = base + tee.n
+		var fetch []byte
+		if active {
+			s.repl.readOffset += s.act.skipAdj
+			for _, k := range s.act.fetchQ {
+				fetch = appendRESP(fetch, [][]byte{[]byte("REPLCONF"), []byte("fetch"), []byte(strconv.Itoa(k.db) + ":" + k.key)})
+			}
+			s.act.fetchQ = s.act.fetchQ[:0]
+		}
 		ack := l.ackOffset
 		l.ackOffset = -1
 		closing := mc.flags&flagCloseASAP != 0
 		s.mu.Unlock()
+		if len(fetch) > 0 {
+			if err := l.send(conn, fetch); err != nil {
+				return linkErrorf("I/O error writing to MASTER: %v", err)
+			}
+		}
 		if ack >= 0 {
 			if err := l.sendAck(conn, ack); err != nil {
 				return linkErrorf("I/O error writing to MASTER: %v", err)
@@ -773,11 +891,18 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 func (s *Server) replGetAck() {
 	if l := s.repl.link; l != nil {
 		l.ackOffset = s.repl.offset
+		if s.act.linkActive {
+			l.ackOffset = s.act.masterOff
+		}
 	}
 }
 
 func (l *replLink) sendAck(conn net.Conn, off int64) error {
-	b := appendRESP(nil, argvOf("REPLCONF", "ACK", strconv.FormatInt(off, 10)))
+	return l.send(conn, appendRESP(nil, argvOf("REPLCONF", "ACK", strconv.FormatInt(off, 10))))
+}
+
+// send writes to the master's connection (ACKs, fetch requests).
+func (l *replLink) send(conn net.Conn, b []byte) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
@@ -801,6 +926,9 @@ func (s *Server) ackLoop(l *replLink, conn net.Conn, done chan struct{}) {
 			return
 		}
 		off := s.repl.offset
+		if s.act.linkActive {
+			off = s.act.masterOff
+		}
 		s.mu.Unlock()
 		if err := l.sendAck(conn, off); err != nil {
 			conn.Close()

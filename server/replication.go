@@ -53,6 +53,7 @@ type replState struct {
 	waiters         []*waitReq
 	noReplicasSince time.Time
 	lastPing        time.Time
+	lastActivePing  time.Time
 	lastCron        time.Time
 	syncFull        int64
 	adopted         string // loaded snapshot's replid already taken over
@@ -153,7 +154,9 @@ func (s *Server) freeBacklog() {
 // replica forwards its master's bytes instead, and a master without a
 // backlog pays nothing).
 func (s *Server) updateSink() {
-	want := s.repl.bl != nil && !s.isReplica()
+	// An active replica's stream is its own: local and applied writes
+	// alike (it does not proxy its master's bytes).
+	want := s.repl.bl != nil && (!s.isReplica() || s.cfg.ActiveReplica)
 	if want == s.repl.sinkOn {
 		return
 	}
@@ -178,7 +181,7 @@ func (s *Server) feedStream(p []byte) {
 	s.repl.bl.write(p)
 	s.repl.offset += int64(len(p))
 	for _, r := range s.repl.replicas {
-		if r.state >= replicaWaitBgsaveEnd && !r.dead {
+		if r.state >= replicaWaitBgsaveEnd && !r.dead && !r.active {
 			s.replicaAppend(r, p)
 		}
 	}
@@ -200,6 +203,7 @@ func (s *Server) replicationCron() {
 		}
 	}
 	s.sweepReplicas()
+	s.activeCron(now)
 	if now.Sub(s.repl.lastCron) < time.Second {
 		return
 	}
@@ -246,6 +250,10 @@ func replicaofCmd(c *Client) {
 		return
 	}
 	host := string(c.argv[1])
+	if s.isOwnAddress(host, int(port)) {
+		c.addError("ERR REPLICAOF cannot point at this server itself")
+		return
+	}
 	if hp := s.cfg.ReplicaOf; hp != nil && strings.EqualFold(hp.Host, host) && hp.Port == int(port) {
 		s.log.Printf("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
 		c.addSimple("OK Already connected to specified master")
@@ -263,6 +271,17 @@ func (s *Server) replicationSetMaster(host string, port int) {
 	wasMaster := !s.isReplica()
 	s.stopLink("changing master")
 	s.cfg.ReplicaOf = &config.HostPort{Host: host, Port: port}
+	if s.cfg.ActiveReplica {
+		// An active replica keeps its data, its own streams and its
+		// replicas: the master's data is merged in (conflict.go).
+		s.act.linkActive = false
+		s.updateSink()
+		s.repl.state = linkConnect
+		s.repl.downSince = time.Time{}
+		s.repl.downReason = ""
+		s.startLink()
+		return
+	}
 	if wasMaster {
 		// Our own stream is the history we offer: continuing it, the new
 		// master's bytes apply in the db our stream was last in.
@@ -286,6 +305,16 @@ func (s *Server) replicationUnsetMaster() {
 	}
 	s.stopLink("master mode enabled")
 	s.cfg.ReplicaOf = nil
+	if s.cfg.ActiveReplica {
+		s.act.linkActive = false
+		s.repl.state = linkNone
+		s.repl.downReason = ""
+		if s.repl.bl == nil {
+			s.createBacklog()
+		}
+		s.updateSink()
+		return
+	}
 	s.shiftReplID()
 	s.repl.state = linkNone
 	s.repl.downReason = ""
@@ -326,11 +355,17 @@ func replRoleCmd(c *Client) {
 	}
 	hp := s.cfg.ReplicaOf
 	c.addArrayLen(5)
-	c.addBulkString("slave")
+	if s.cfg.ActiveReplica {
+		c.addBulkString("active-replica")
+	} else {
+		c.addBulkString("slave")
+	}
 	c.addBulkString(hp.Host)
 	c.addInt(int64(hp.Port))
 	c.addBulkString(s.repl.state.roleName())
-	if s.repl.master != nil {
+	if s.act.linkActive && s.repl.master != nil {
+		c.addInt(s.act.masterOff)
+	} else if s.repl.master != nil {
 		c.addInt(s.repl.offset)
 	} else {
 		c.addInt(-1)
@@ -356,17 +391,18 @@ func (st linkState) roleName() string {
 // ---- WAIT ----
 
 type waitReq struct {
-	c      *Client
-	bs     *blockedState
-	offset int64
-	n      int64
+	c       *Client
+	bs      *blockedState
+	offset  int64
+	aoffset int64
+	n       int64
 }
 
 const errWaitReplica = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."
 
 func waitCmd(c *Client) {
 	s := c.s
-	if s.isReplica() {
+	if s.isReplica() && !s.cfg.ActiveReplica {
 		c.addError(errWaitReplica)
 		return
 	}
@@ -384,28 +420,33 @@ func waitCmd(c *Client) {
 		c.addError("ERR timeout is negative")
 		return
 	}
-	acked := s.countAcks(c.woff)
+	acked := s.countAcks(c.woff, c.woffActive)
 	if acked >= n || c.cannotBlock() {
 		c.addInt(acked)
 		return
 	}
-	off := c.woff
+	off, aoff := c.woff, c.woffActive
 	c.block(nil, time.Duration(ms)*time.Millisecond, func(c *Client) {
-		c.addInt(c.s.countAcks(off))
+		c.addInt(c.s.countAcks(off, aoff))
 	})
 	if c.blocked == nil {
 		return
 	}
-	s.repl.waiters = append(s.repl.waiters, &waitReq{c: c, bs: c.blocked, offset: off, n: n})
+	s.repl.waiters = append(s.repl.waiters, &waitReq{c: c, bs: c.blocked, offset: off, aoffset: aoff, n: n})
 	// Ask for ACKs now rather than waiting for the replicas' next second.
 	s.requestAcks()
 }
 
-// countAcks is the number of replicas that acknowledged offset.
-func (s *Server) countAcks(offset int64) int64 {
+// countAcks is the number of replicas that acknowledged offset (plain
+// replicas) or aoffset (active peers, in our active stream).
+func (s *Server) countAcks(offset, aoffset int64) int64 {
 	var n int64
 	for _, r := range s.repl.replicas {
-		if r.state == replicaOnline && !r.dead && r.ackOff >= offset {
+		want := offset
+		if r.active {
+			want = aoffset
+		}
+		if r.state == replicaOnline && !r.dead && r.ackOff >= want {
 			n++
 		}
 	}
@@ -422,7 +463,7 @@ func (s *Server) serveWaiters() {
 		if w.c.blocked != w.bs {
 			continue // timed out or gone
 		}
-		if acked := s.countAcks(w.offset); acked >= w.n {
+		if acked := s.countAcks(w.offset, w.aoffset); acked >= w.n {
 			w.c.mu.Lock()
 			w.c.addInt(acked)
 			w.c.mu.Unlock()
@@ -471,7 +512,19 @@ func (s *Server) replicationInfo() [][2]string {
 		add("role", "master")
 	} else {
 		hp := s.cfg.ReplicaOf
-		add("role", "slave")
+		if s.cfg.ActiveReplica {
+			// KeyDB's layout: the first master's fields unnumbered, the
+			// next ones as master_1_*, ... (one master link today).
+			add("role", "active-replica")
+			if s.repl.state == linkConnected {
+				add("master_global_link_status", "up")
+			} else {
+				add("master_global_link_status", "down")
+			}
+			add("connected_masters", boolInt(s.repl.state == linkConnected))
+		} else {
+			add("role", "slave")
+		}
 		add("master_host", hp.Host)
 		add("master_port", hp.Port)
 		if s.repl.state == linkConnected {
@@ -486,7 +539,9 @@ func (s *Server) replicationInfo() [][2]string {
 		}
 		add("master_sync_in_progress", boolInt(s.repl.state == linkSync))
 		applied, read := int64(-1), int64(-1)
-		if s.repl.master != nil || s.repl.bl != nil {
+		if s.act.linkActive {
+			applied, read = s.act.masterOff, max(s.repl.readOffset, s.act.masterOff)
+		} else if s.repl.master != nil || s.repl.bl != nil {
 			applied, read = s.repl.offset, max(s.repl.readOffset, s.repl.offset)
 		}
 		add("slave_read_repl_offset", read)
@@ -574,6 +629,34 @@ func (s *Server) replicationFluidbInfo() [][2]string {
 		reason = s.repl.downReason
 	}
 	return [][2]string{{"master_link_down_reason", reason}}
+}
+
+// isOwnAddress reports whether host:port is this server's own listening
+// address (a loopback, wildcard or local interface address on our port).
+func (s *Server) isOwnAddress(host string, port int) bool {
+	if port != s.cfg.Port || port == 0 {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false
+	}
+	if ip.IsLoopback() || ip.IsUnspecified() {
+		return true
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // helloRole is the role HELLO reports.

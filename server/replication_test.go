@@ -695,7 +695,7 @@ func TestReplFluidbReplicaOfRedis(t *testing.T) {
 func (s *Server) lockedAcks(off int64) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.countAcks(off)
+	return s.countAcks(off, 0)
 }
 
 // Writes made while the snapshot is being walked reach the replica exactly

@@ -69,7 +69,8 @@ type Server struct {
 	readyKeys []readyKey
 	evict     evictState
 	prop      propagation
-	repl      replState // replication (replication.go)
+	repl      replState   // replication (replication.go)
+	act       activeState // active replication (active.go, conflict.go)
 
 	// beforeWrite, when set, runs before every write command with the
 	// command's arguments in c.argv (BGSAVE's copy-on-write hook).

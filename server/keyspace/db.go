@@ -6,9 +6,14 @@ type DB struct {
 	ID int
 	// OnNew, when set, is called for every key Add creates (the "new"
 	// keyspace event).
-	OnNew   func(key []byte)
-	keys    *Dict[Entry]
-	expires *Dict[struct{}]
+	OnNew func(key []byte)
+	// DelStamp and DelOrigin are the stamp and origin of the key Delete
+	// removed last (active replication records them as the previous
+	// state of a deleted key).
+	DelStamp  uint64
+	DelOrigin uint32
+	keys      *Dict[Entry]
+	expires   *Dict[struct{}]
 }
 
 // NewDB returns an empty database.
@@ -53,6 +58,7 @@ func (db *DB) Delete(key []byte) (Entry, bool) {
 		return Entry{}, false
 	}
 	e, _ := db.keys.Delete(k)
+	db.DelStamp, db.DelOrigin = e.Stamp, e.Origin
 	if e.Expire != 0 {
 		db.expires.Delete(k)
 	}

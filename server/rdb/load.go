@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/fluidb/fluidb/server/keyspace"
 )
@@ -65,6 +66,53 @@ type Info struct {
 	ReplOffset       int64
 	ReplOffsetSet    bool
 	Checksum         uint64 // as stored; 0 = not computed
+	// Active replication's delete tombstones and flush stamps
+	// (fluidb-tomb, fluidb-flush), as written: see Tomb.
+	Tombs   []Tomb
+	Flushes []Tomb
+}
+
+// Tomb is a fluidb-tomb or fluidb-flush AUX field: the key (empty for a
+// flush) of database DB was deleted by the write stamped Stamp at Origin
+// (a UUID in text form).
+type Tomb struct {
+	DB     int
+	Key    []byte
+	Stamp  uint64
+	Origin string
+}
+
+// ParseTomb reads the value of a fluidb-tomb (withKey) or fluidb-flush
+// field.
+func ParseTomb(v []byte, withKey bool) (Tomb, bool) {
+	var t Tomb
+	fields := 3
+	if withKey {
+		fields = 4
+	}
+	parts := strings.SplitN(string(v), " ", fields)
+	if len(parts) != fields {
+		return t, false
+	}
+	db, err1 := strconv.Atoi(parts[0])
+	st, err2 := strconv.ParseUint(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || db < 0 || len(parts[2]) != 36 {
+		return t, false
+	}
+	t.DB, t.Stamp, t.Origin = db, st, parts[2]
+	if withKey {
+		t.Key = []byte(parts[3])
+	}
+	return t, true
+}
+
+// FormatTomb is ParseTomb's inverse (key nil for a flush).
+func FormatTomb(db int, stamp uint64, origin string, key []byte) string {
+	s := strconv.Itoa(db) + " " + strconv.FormatUint(stamp, 10) + " " + origin
+	if key != nil {
+		s += " " + string(key)
+	}
+	return s
 }
 
 type decoder struct {
@@ -216,6 +264,16 @@ func (d *decoder) load(fn func(*Record) error) (*Info, error) {
 					d.origins[idx] = d.opts.Origins.Intern(id)
 				} else {
 					d.origins[idx] = 0
+				}
+			case AuxTomb, AuxFlush:
+				t, ok := ParseTomb(v, string(k) == AuxTomb)
+				if !ok {
+					return nil, &Error{Offset: opAt, Msg: "malformed " + string(k) + " field"}
+				}
+				if string(k) == AuxTomb {
+					info.Tombs = append(info.Tombs, t)
+				} else {
+					info.Flushes = append(info.Flushes, t)
 				}
 			default:
 				d.aux(info, string(k), string(v))

@@ -1,0 +1,837 @@
+package server
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fluidb/fluidb/server/keyspace"
+	"github.com/fluidb/fluidb/server/rdb"
+)
+
+// Active replication (docs/active-replication.md): the sending side. With
+// active-replica on, every change this node makes is described per key as a
+// record (FLUIDB.APPLY ...) in the node's own active stream, with its own
+// replication id, offsets and backlog, separate from the plain stream that
+// plain replicas and the append-only file see. Records are built here from
+// the keys a command touched (modified() in db.go reports them), sent to
+// active replicas filtered by origin, and replayed from the backlog on a
+// partial resync. Receiving records and deciding conflicts is conflict.go;
+// the link handshake is repl_replica.go.
+
+// stampID is a write's identity: its stamp and the UUID of the node that
+// made it. The order on stampIDs is the conflict rule's order.
+type stampID struct {
+	stamp  uint64
+	origin uuid.UUID
+}
+
+// after reports whether a is newer than b: larger stamp, then larger origin
+// UUID, identically on every node.
+func (a stampID) after(b stampID) bool {
+	if a.stamp != b.stamp {
+		return a.stamp > b.stamp
+	}
+	return bytes.Compare(a.origin[:], b.origin[:]) > 0
+}
+
+func (a stampID) String() string { return strconv.FormatUint(a.stamp, 10) + "@" + a.origin.String() }
+
+// tomb is what a deleted key leaves behind while peers may still send older
+// writes for it.
+type tomb struct {
+	stamp  uint64
+	origin uint32 // index in s.origins
+	off    int64  // active stream offset once the deletion was sent
+	at     int64  // unix ms when it was made
+}
+
+// touchedKey is a key a command changed, with its state before the change.
+type touchedKey struct {
+	db         int
+	key        []byte
+	prev       uint64
+	prevOrigin uint32
+}
+
+// conflictRec is one decided conflict, for FLUIDB CONFLICTS.
+type conflictRec struct {
+	key       string
+	db        int
+	win, lose stampID
+	local     bool // this node's write won
+	at        int64
+}
+
+type fetchKey struct {
+	db  int
+	key string
+}
+
+// peer is another node this one has an active link with, either way.
+type peer struct {
+	id       uuid.UUID
+	addr     string
+	lastSeen time.Time
+	skewMs   int64
+}
+
+const (
+	maxConflictLog = 128
+	noOrigin       = ^uint32(0) // stream bytes nobody is filtered from (PING)
+)
+
+type activeState struct {
+	on     bool
+	replid string
+	offset int64
+	bl     *backlog
+	sink   *activeSink
+
+	// The command being run: keys it touched (local writes), or records
+	// it relays verbatim (applied from a peer, fetch replies).
+	touched  []touchedKey
+	relay    []byte
+	relayN   int
+	relayOrg uint32
+	newTombs []fetchKey
+
+	// Applying a peer's record: modified() stamps with the record's
+	// stamp instead of the clock's.
+	applying    bool
+	applyStamp  uint64
+	applyOrigin uint32
+
+	tombs   []map[string]*tomb // per db
+	nTombs  int
+	flushes []tomb // per db: everything older was flushed
+	peers   map[uuid.UUID]*peer
+
+	conflicts []conflictRec // ring
+	confNext  int
+	originStr map[uint32]string
+
+	// Counters for INFO fluidb.
+	localWon, remoteWon, dups, collected, fetches, fullSyncs, partialSyncs int64
+
+	// The replica side of an active link.
+	masterID     uuid.UUID
+	masterReplid string // the master's active stream we continue
+	masterOff    int64
+	linkActive   bool // the current master link carries records
+	skipAdj      int64
+	fetchNeed    map[fetchKey]uint64
+	fetchQ       []fetchKey
+}
+
+// activeSink is active replication's place in the effects pipeline: it
+// turns each command's touched keys into records.
+type activeSink struct{ s *Server }
+
+func (k *activeSink) feedEffects(group []effect) { k.s.activeFlush(group) }
+
+// activeConfigChanged starts or stops active replication to match the
+// active-replica setting (boot, CONFIG SET).
+func (s *Server) activeConfigChanged() {
+	s.clock.MaxSkewMs = s.cfg.ActiveReplicaMaxClockSkew
+	if s.cfg.ActiveReplica == s.act.on {
+		return
+	}
+	a := &s.act
+	if s.cfg.ActiveReplica {
+		a.on = true
+		a.replid = newReplID()
+		a.offset = 0
+		a.bl = newBacklog(s.cfg.ReplBacklogSize, 0)
+		if a.sink == nil {
+			a.sink = &activeSink{s: s}
+		}
+		if a.tombs == nil {
+			a.tombs = make([]map[string]*tomb, len(s.dbs))
+			for i := range a.tombs {
+				a.tombs[i] = map[string]*tomb{}
+			}
+			a.flushes = make([]tomb, len(s.dbs))
+		}
+		if a.peers == nil {
+			a.peers = map[uuid.UUID]*peer{}
+			a.fetchNeed = map[fetchKey]uint64{}
+			a.originStr = map[uint32]string{}
+		}
+		s.addSink(a.sink)
+	} else {
+		a.on = false
+		a.bl = nil
+		s.removeSink(a.sink)
+		for _, r := range s.repl.replicas {
+			if r.active {
+				s.dropReplica(r, "active replication switched off")
+			}
+		}
+	}
+	s.updateSink()
+	if s.isReplica() && s.repl.link != nil {
+		// The link renegotiates what it carries.
+		s.stopLink("active-replica changed")
+		s.repl.state = linkConnect
+		s.startLink()
+	}
+}
+
+func (s *Server) originString(idx uint32) string {
+	if str, ok := s.act.originStr[idx]; ok {
+		return str
+	}
+	str := s.origins.ID(idx).String()
+	s.act.originStr[idx] = str
+	return str
+}
+
+func (s *Server) stampOf(stamp uint64, origin uint32) stampID {
+	return stampID{stamp: stamp, origin: s.origins.ID(origin)}
+}
+
+// activeModified is modified()'s work with active replication on: it
+// remembers the key's previous state for the record and stamps the new
+// one, with the clock for a local write or the record's stamp when
+// applying a peer's. A deleted key leaves a tombstone.
+func (s *Server) activeModified(db *keyspace.DB, key []byte, e *keyspace.Entry) {
+	a := &s.act
+	var st uint64
+	var or uint32
+	if a.applying {
+		st, or = a.applyStamp, a.applyOrigin
+	} else {
+		prev, prevOrigin := db.DelStamp, db.DelOrigin
+		if e != nil {
+			prev, prevOrigin = e.Stamp, e.Origin
+		}
+		seen := false
+		for i := range a.touched {
+			if a.touched[i].db == db.ID && bytes.Equal(a.touched[i].key, key) {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			a.touched = append(a.touched, touchedKey{db: db.ID, key: copyBytes(key), prev: prev, prevOrigin: prevOrigin})
+		}
+		st, or = s.clock.Next(), s.self
+	}
+	if e != nil {
+		e.Stamp, e.Origin = st, or
+		if a.nTombs > 0 {
+			if _, ok := a.tombs[db.ID][string(key)]; ok {
+				delete(a.tombs[db.ID], string(key))
+				a.nTombs--
+			}
+		}
+		return
+	}
+	s.setTomb(db.ID, key, st, or)
+}
+
+// setTomb records that key was deleted by the write (stamp, origin),
+// unless a newer tombstone is there.
+func (s *Server) setTomb(db int, key []byte, stamp uint64, origin uint32) {
+	a := &s.act
+	m := a.tombs[db]
+	if t, ok := m[string(key)]; ok {
+		if !s.stampOf(stamp, origin).after(s.stampOf(t.stamp, t.origin)) {
+			return
+		}
+		t.stamp, t.origin, t.at, t.off = stamp, origin, s.now, a.offset
+	} else {
+		m[string(key)] = &tomb{stamp: stamp, origin: origin, at: s.now, off: a.offset}
+		a.nTombs++
+	}
+	a.newTombs = append(a.newTombs, fetchKey{db, string(key)})
+}
+
+// activeExpired is called for a key that expired (or was found expired
+// at load): the tombstone carries the key's own stamp, since expiring is
+// not a new write.
+func (s *Server) activeExpired(db int, key []byte, e keyspace.Entry) {
+	if s.act.on {
+		s.setTomb(db, key, e.Stamp, e.Origin)
+	}
+}
+
+// hasWork tells endCall that records wait even if no effect does.
+func (a *activeState) hasWork() bool {
+	return a.on && (len(a.touched) > 0 || a.relayN > 0)
+}
+
+// activeFlush turns the command that just ended into records: the relayed
+// ones verbatim, the touched keys as whole states or a single effect.
+func (s *Server) activeFlush(group []effect) {
+	a := &s.act
+	if !a.on {
+		return
+	}
+	if a.relayN > 0 {
+		b := a.relay
+		if a.relayN > 1 {
+			b = wrapMulti(b)
+		}
+		s.feedActive(b, a.relayOrg)
+		a.relay, a.relayN = a.relay[:0], 0
+	}
+	if len(a.touched) == 0 {
+		return
+	}
+	var b []byte
+	n := 0
+	single := len(a.touched) == 1 && len(group) == 1
+	for i := range a.touched {
+		t := &a.touched[i]
+		b = s.appendRecordFor(b, t, single, group)
+		n++
+		t.key = nil
+	}
+	a.touched = a.touched[:0]
+	if n > 1 {
+		b = wrapMulti(b)
+	}
+	s.feedActive(b, s.self)
+}
+
+func wrapMulti(b []byte) []byte {
+	out := appendRESP(make([]byte, 0, len(b)+32), argvOf("MULTI"))
+	out = append(out, b...)
+	return appendRESP(out, argvOf("EXEC"))
+}
+
+var (
+	applyWord = []byte("FLUIDB.APPLY")
+	opSet     = []byte("SET")
+	opDel     = []byte("DEL")
+	opCmd     = []byte("CMD")
+	opFlush   = []byte("FLUSH")
+)
+
+// appendRecordFor encodes the record of one touched key.
+func (s *Server) appendRecordFor(b []byte, t *touchedKey, single bool, group []effect) []byte {
+	db := s.dbs[t.db]
+	e := db.Get(t.key)
+	if e == nil {
+		tb := s.act.tombs[t.db][string(t.key)]
+		if tb == nil {
+			return b
+		}
+		return s.appendRecord(b, tb.stamp, tb.origin, t.prev, t.prevOrigin, t.db, t.key, opDel)
+	}
+	if single && e.Obj != nil && s.singleKeyEffect(group[0], t) {
+		b = s.appendRecordHead(b, e.Stamp, e.Origin, t.prev, t.prevOrigin, t.db, t.key, opCmd, len(group[0].argv))
+		for _, arg := range group[0].argv {
+			b = appendBulk(b, arg)
+		}
+		return b
+	}
+	return s.appendStateRecord(b, e, t.prev, t.prevOrigin, t.db, t.key)
+}
+
+// appendStateRecord encodes a key's whole state (a SET record).
+func (s *Server) appendStateRecord(b []byte, e *keyspace.Entry, prev uint64, prevOrigin uint32, db int, key []byte) []byte {
+	s.persist.dumpEnc.Compress = s.cfg.RDBCompression
+	payload, err := s.persist.dumpEnc.Dump(e)
+	if err != nil {
+		s.log.Printf("Active replication: cannot serialize key %q: %v", key, err)
+		return b
+	}
+	b = s.appendRecordHead(b, e.Stamp, e.Origin, prev, prevOrigin, db, key, opSet, 2)
+	b = appendBulk(b, payload)
+	return appendBulk(b, strconv.AppendInt(nil, e.Expire, 10))
+}
+
+// singleKeyEffect reports whether eff is a command on t's key alone, so
+// that replaying it on the same base gives the same state.
+func (s *Server) singleKeyEffect(eff effect, t *touchedKey) bool {
+	if eff.db != t.db || len(eff.argv) < 2 || !bytes.Equal(eff.argv[1], t.key) {
+		return false
+	}
+	cmd := s.cmds[strings.ToLower(string(eff.argv[0]))]
+	return cmd != nil && cmd.FirstKey == 1 && cmd.LastKey == 1 && cmd.KeysFn == nil
+}
+
+func (s *Server) appendRecord(b []byte, stamp uint64, origin uint32, prev uint64, prevOrigin uint32, db int, key []byte, op []byte) []byte {
+	return s.appendRecordHead(b, stamp, origin, prev, prevOrigin, db, key, op, 0)
+}
+
+// appendRecordHead writes a record up to its op; extra more arguments
+// follow.
+func (s *Server) appendRecordHead(b []byte, stamp uint64, origin uint32, prev uint64, prevOrigin uint32, db int, key []byte, op []byte, extra int) []byte {
+	b = appendHeader(b, '*', 8+extra)
+	b = appendBulk(b, applyWord)
+	b = appendBulkString(b, s.originString(origin))
+	b = appendBulk(b, strconv.AppendUint(nil, stamp, 10))
+	b = appendBulk(b, strconv.AppendUint(nil, prev, 10))
+	if prev == 0 {
+		b = appendBulk(b, nil)
+	} else {
+		b = appendBulkString(b, s.originString(prevOrigin))
+	}
+	b = appendBulk(b, strconv.AppendInt(nil, int64(db), 10))
+	b = appendBulk(b, key)
+	return appendBulk(b, op)
+}
+
+func appendBulk(b, v []byte) []byte {
+	b = appendHeader(b, '$', len(v))
+	b = append(b, v...)
+	return append(b, '\r', '\n')
+}
+
+func appendBulkString(b []byte, v string) []byte {
+	b = appendHeader(b, '$', len(v))
+	b = append(b, v...)
+	return append(b, '\r', '\n')
+}
+
+// feedActive appends records of one origin to the active stream: the
+// backlog, and every active replica except the one they came from.
+func (s *Server) feedActive(b []byte, origin uint32) {
+	a := &s.act
+	if a.bl == nil || len(b) == 0 {
+		return
+	}
+	a.bl.write(b)
+	a.offset += int64(len(b))
+	if k := s.aof.sink; k != nil && origin != noOrigin {
+		k.feedRecords(b)
+	}
+	for _, k := range a.newTombs {
+		if t := a.tombs[k.db][k.key]; t != nil {
+			t.off = a.offset
+		}
+	}
+	a.newTombs = a.newTombs[:0]
+	var from uuid.UUID
+	if origin != noOrigin {
+		from = s.origins.ID(origin)
+	}
+	for _, r := range s.repl.replicas {
+		if !r.active || r.dead || r.state < replicaWaitBgsaveEnd {
+			continue
+		}
+		if origin != noOrigin && r.peerID == from {
+			r.skip += int64(len(b))
+			continue
+		}
+		s.flushSkip(r)
+		s.replicaAppend(r, b)
+	}
+	if c := s.prop.caller; c != nil {
+		c.woffActive = a.offset
+	}
+}
+
+var skipWord = []byte("FLUIDB.SKIP")
+
+// flushSkip tells r how many stream bytes it was not sent.
+func (s *Server) flushSkip(r *replica) {
+	if r.skip == 0 {
+		return
+	}
+	m := appendHeader(nil, '*', 2)
+	m = appendBulk(m, skipWord)
+	m = appendBulk(m, strconv.AppendInt(nil, r.skip, 10))
+	r.skip = 0
+	s.replicaAppend(r, m)
+}
+
+// filterActive rewrites a stretch of the active stream for the peer id:
+// groups of records that came from id become FLUIDB.SKIP markers.
+func filterActive(data []byte, id uuid.UUID) []byte {
+	idStr := []byte(id.String())
+	out := make([]byte, 0, len(data))
+	var skip int64
+	flush := func() {
+		if skip > 0 {
+			out = appendHeader(out, '*', 2)
+			out = appendBulk(out, skipWord)
+			out = appendBulk(out, strconv.AppendInt(nil, skip, 10))
+			skip = 0
+		}
+	}
+	for len(data) > 0 {
+		n, origin := streamGroup(data)
+		if n <= 0 {
+			// Not a well-formed stretch (cannot happen: we wrote it);
+			// send the rest as it is.
+			flush()
+			return append(out, data...)
+		}
+		if origin != nil && bytes.Equal(origin, idStr) {
+			skip += int64(n)
+		} else {
+			flush()
+			out = append(out, data[:n]...)
+		}
+		data = data[n:]
+	}
+	flush()
+	return out
+}
+
+// streamGroup measures the command (or MULTI...EXEC group) at the start of
+// data, returning its length and the origin of its first record.
+func streamGroup(data []byte) (int, []byte) {
+	n, argv := parseCommand(data)
+	if n <= 0 || len(argv) == 0 {
+		return -1, nil
+	}
+	if !strings.EqualFold(string(argv[0]), "multi") {
+		if strings.EqualFold(string(argv[0]), "fluidb.apply") && len(argv) > 1 {
+			return n, argv[1]
+		}
+		return n, nil
+	}
+	total := n
+	var origin []byte
+	for {
+		m, argv := parseCommand(data[total:])
+		if m <= 0 || len(argv) == 0 {
+			return -1, nil
+		}
+		total += m
+		if origin == nil && len(argv) > 1 && strings.EqualFold(string(argv[0]), "fluidb.apply") {
+			origin = argv[1]
+		}
+		if strings.EqualFold(string(argv[0]), "exec") {
+			return total, origin
+		}
+	}
+}
+
+// parseCommand reads one RESP array of bulk strings from data.
+func parseCommand(data []byte) (int, [][]byte) {
+	line := func(p int) (int64, int, bool) {
+		end := bytes.Index(data[p:], []byte("\r\n"))
+		if end < 0 {
+			return 0, 0, false
+		}
+		v, err := strconv.ParseInt(string(data[p+1:p+end]), 10, 64)
+		return v, p + end + 2, err == nil
+	}
+	if len(data) == 0 || data[0] != '*' {
+		return -1, nil
+	}
+	cnt, p, ok := line(0)
+	if !ok || cnt < 0 || cnt > 1<<20 {
+		return -1, nil
+	}
+	argv := make([][]byte, 0, cnt)
+	for i := int64(0); i < cnt; i++ {
+		if p >= len(data) || data[p] != '$' {
+			return -1, nil
+		}
+		l, q, ok := line(p)
+		if !ok || l < 0 || q+int(l)+2 > len(data) {
+			return -1, nil
+		}
+		argv = append(argv, data[q:q+int(l)])
+		p = q + int(l) + 2
+	}
+	return p, argv
+}
+
+// activeSync serves an active replica's PSYNC from our active stream: a
+// partial resync from the backlog (filtered for it) when it holds the
+// offset, a full sync otherwise (s.mu held).
+func (s *Server) activeSync(r *replica) {
+	a := &s.act
+	r.active = true
+	s.seePeer(r.peerID, r.name())
+	replid := string(r.c.argv[1])
+	off, ok := parseInt(r.c.argv[2])
+	if ok && replid == a.replid && a.bl != nil && a.bl.covers(off) {
+		r.header = append(r.header, "+CONTINUE "+a.replid+"\r\n"...)
+		data := filterActive(a.bl.from(off), r.peerID)
+		r.out = append(r.out, data...)
+		r.wake <- struct{}{}
+		r.state = replicaOnline
+		r.ackTime = time.Now()
+		r.ackOff = off - 1
+		s.repl.syncPartialOK++
+		a.partialSyncs++
+		s.log.Printf("Active partial resynchronization with %s (%s) accepted: %d bytes from offset %d.", r.name(), r.peerID, len(data), off)
+		s.attachReplica(r)
+		return
+	}
+	if replid != "?" {
+		s.repl.syncPartialErr++
+	}
+	s.repl.syncFull++
+	a.fullSyncs++
+	r.full = true
+	r.state = replicaWaitBgsave
+	s.log.Printf("Active full resynchronization with %s (%s).", r.name(), r.peerID)
+	s.attachReplica(r)
+}
+
+// ---- tombstones, peers, conflicts ----
+
+// activeCron is active replication's periodic work (s.mu held).
+func (s *Server) activeCron(now time.Time) {
+	a := &s.act
+	if !a.on {
+		return
+	}
+	for _, r := range s.repl.replicas {
+		if r.active && !r.dead && r.state == replicaOnline {
+			s.flushSkip(r)
+		}
+	}
+	if now.Sub(s.repl.lastCron) < time.Second {
+		return
+	}
+	if s.isReplica() || len(s.activeReplicas()) > 0 {
+		period := time.Duration(max(s.cfg.ReplPingReplicaPeriod, 1)) * time.Second
+		if now.Sub(s.repl.lastActivePing) >= period {
+			s.repl.lastActivePing = now
+			s.feedActive(pingStream, noOrigin)
+		}
+	}
+	s.collectTombs(now)
+	if a.bl != nil && a.bl.size() != max(s.cfg.ReplBacklogSize, 16<<10) {
+		a.bl.resize(s.cfg.ReplBacklogSize)
+	}
+}
+
+func (s *Server) activeReplicas() []*replica {
+	var out []*replica
+	for _, r := range s.repl.replicas {
+		if r.active && !r.dead {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// collectTombs forgets tombstones every known peer has acknowledged, and
+// any older than active-replica-tombstone-horizon.
+func (s *Server) collectTombs(now time.Time) {
+	a := &s.act
+	if a.nTombs == 0 {
+		return
+	}
+	horizon := s.cfg.ActiveReplicaTombstoneHorizon * 1000
+	nowMs := now.UnixMilli()
+	// The smallest offset every peer acknowledged; a peer seen within the
+	// horizon but not connected now holds everything back.
+	acked := int64(-1)
+	connected := map[uuid.UUID]bool{}
+	for _, r := range s.activeReplicas() {
+		if r.state != replicaOnline {
+			acked = 0
+			continue
+		}
+		connected[r.peerID] = true
+		if acked < 0 || r.ackOff < acked {
+			acked = r.ackOff
+		}
+	}
+	for id, p := range a.peers {
+		if !connected[id] {
+			if nowMs-p.lastSeen.UnixMilli() > horizon {
+				delete(a.peers, id)
+				continue
+			}
+			acked = 0
+		}
+	}
+	if acked < 0 {
+		acked = 0 // no peer ever: keep them for the horizon
+	}
+	for db, m := range a.tombs {
+		for k, t := range m {
+			if (acked > 0 && t.off <= acked) || nowMs-t.at > horizon {
+				delete(m, k)
+				a.nTombs--
+				a.collected++
+			}
+		}
+		_ = db
+	}
+}
+
+// seePeer records a node we have an active link with.
+func (s *Server) seePeer(id uuid.UUID, addr string) {
+	if id == uuid.Nil || id == s.nodeID {
+		return
+	}
+	p := s.act.peers[id]
+	if p == nil {
+		p = &peer{id: id}
+		s.act.peers[id] = p
+	}
+	if addr != "" {
+		p.addr = addr
+	}
+	p.lastSeen = time.Now()
+}
+
+// logConflict counts and remembers a conflict decided here.
+func (s *Server) logConflict(db int, key []byte, win, lose stampID, local bool) {
+	a := &s.act
+	if local {
+		a.localWon++
+	} else {
+		a.remoteWon++
+	}
+	rec := conflictRec{key: string(key), db: db, win: win, lose: lose, local: local, at: time.Now().UnixMilli()}
+	if len(a.conflicts) < maxConflictLog {
+		a.conflicts = append(a.conflicts, rec)
+	} else {
+		a.conflicts[a.confNext] = rec
+	}
+	a.confNext = (a.confNext + 1) % maxConflictLog
+}
+
+// saveAux adds the tombstones and flush stamps to a snapshot's AUX fields
+// (s.mu held: the copy is the snapshot's point in time).
+func (s *Server) activeSaveAux(aux [][2]string) [][2]string {
+	a := &s.act
+	if !a.on {
+		return aux
+	}
+	for db, f := range a.flushes {
+		if f.stamp != 0 {
+			aux = append(aux, [2]string{rdb.AuxFlush, rdb.FormatTomb(db, f.stamp, s.originString(f.origin), nil)})
+		}
+	}
+	for db, m := range a.tombs {
+		for k, t := range m {
+			aux = append(aux, [2]string{rdb.AuxTomb, rdb.FormatTomb(db, t.stamp, s.originString(t.origin), []byte(k))})
+		}
+	}
+	return aux
+}
+
+// activeLoadAux restores tombstones and flush stamps read from a snapshot
+// at boot.
+func (s *Server) activeLoadAux(info *rdb.Info) {
+	if !s.act.on || info == nil {
+		return
+	}
+	for _, t := range info.Flushes {
+		id, err := uuid.Parse(t.Origin)
+		if err != nil || t.DB >= len(s.dbs) {
+			continue
+		}
+		s.mergeFlushStamp(t.DB, t.Stamp, s.origins.Intern(id))
+	}
+	for _, t := range info.Tombs {
+		id, err := uuid.Parse(t.Origin)
+		if err != nil || t.DB >= len(s.dbs) {
+			continue
+		}
+		if s.dbs[t.DB].Get(t.Key) == nil {
+			s.setTomb(t.DB, t.Key, t.Stamp, s.origins.Intern(id))
+		}
+	}
+	s.act.newTombs = s.act.newTombs[:0]
+}
+
+func (s *Server) mergeFlushStamp(db int, stamp uint64, origin uint32) {
+	f := &s.act.flushes[db]
+	if s.stampOf(stamp, origin).after(s.stampOf(f.stamp, f.origin)) {
+		f.stamp, f.origin, f.at = stamp, origin, s.now
+	}
+}
+
+// activeInfo is active replication's part of INFO's # Fluidb section.
+func (s *Server) activeInfo() [][2]string {
+	a := &s.act
+	var out [][2]string
+	add := func(k string, v int64) { out = append(out, [2]string{k, strconv.FormatInt(v, 10)}) }
+	if !a.on {
+		return nil
+	}
+	now := time.Now()
+	type view struct {
+		p        *peer
+		in, out  string
+		lagBytes int64
+		lagMs    int64
+		ackMs    int64
+	}
+	var views []*view
+	byID := map[uuid.UUID]*view{}
+	get := func(id uuid.UUID) *view {
+		if v := byID[id]; v != nil {
+			return v
+		}
+		p := a.peers[id]
+		if p == nil {
+			p = &peer{id: id}
+		}
+		v := &view{p: p, in: "none", out: "none", ackMs: -1}
+		byID[id] = v
+		views = append(views, v)
+		return v
+	}
+	if s.isReplica() && a.masterID != uuid.Nil {
+		v := get(a.masterID)
+		switch s.repl.state {
+		case linkConnected:
+			v.in = "up"
+		case linkSync:
+			v.in = "sync"
+		case linkConnecting, linkHandshake:
+			v.in = "connecting"
+		default:
+			v.in = "down"
+		}
+		if v.p.addr == "" && s.cfg.ReplicaOf != nil {
+			v.p.addr = hostPortString(s.cfg.ReplicaOf.Host, s.cfg.ReplicaOf.Port)
+		}
+	}
+	for _, r := range s.repl.replicas {
+		if !r.active || r.dead {
+			continue
+		}
+		v := get(r.peerID)
+		if r.state == replicaOnline {
+			v.out = "up"
+		} else {
+			v.out = "sync"
+		}
+		v.lagBytes = max(a.offset-r.ackOff-r.skip, 0)
+		if !r.ackTime.IsZero() {
+			v.ackMs = now.Sub(r.ackTime).Milliseconds()
+		}
+		if v.lagBytes > 0 && v.ackMs >= 0 {
+			v.lagMs = v.ackMs
+		}
+	}
+	for id, p := range a.peers {
+		if byID[id] == nil && now.Sub(p.lastSeen) < time.Hour {
+			v := get(id)
+			v.in, v.out = "down", "down"
+		}
+	}
+	add("peers", int64(len(views)))
+	for i, v := range views {
+		out = append(out, [2]string{"peer" + strconv.Itoa(i), "uuid=" + v.p.id.String() + ",addr=" + v.p.addr +
+			",link_in=" + v.in + ",link_out=" + v.out +
+			",lag_bytes=" + strconv.FormatInt(v.lagBytes, 10) + ",lag_ms=" + strconv.FormatInt(v.lagMs, 10) +
+			",last_ack_ms=" + strconv.FormatInt(v.ackMs, 10) + ",skew_ms=" + strconv.FormatInt(v.p.skewMs, 10)})
+	}
+	add("conflicts", a.localWon+a.remoteWon)
+	add("conflicts_local_won", a.localWon)
+	add("conflicts_remote_won", a.remoteWon)
+	add("tombstones", int64(a.nTombs))
+	add("tombstones_collected", a.collected)
+	add("stamps_clamped", int64(s.clock.Clamped))
+	add("duplicates_dropped", a.dups)
+	add("fetches", a.fetches)
+	add("full_syncs", a.fullSyncs)
+	add("partial_syncs", a.partialSyncs)
+	add("active_repl_offset", a.offset)
+	return out
+}
