@@ -94,6 +94,7 @@ type activeState struct {
 	// The command being run: keys it touched (local writes), or records
 	// it relays verbatim (applied from a peer, fetch replies).
 	touched  []touchedKey
+	scratch  []byte
 	relay    []byte
 	relayN   int
 	relayOrg uint32
@@ -118,6 +119,8 @@ type activeState struct {
 	localWon, remoteWon, dups, collected, fetches, fullSyncs, partialSyncs int64
 
 	// The replica side of an active link.
+	lastOrigin   []byte // parse cache: the last record's origin text
+	lastOrgIdx   uint32
 	masterID     uuid.UUID
 	masterReplid string // the master's active stream we continue
 	masterOff    int64
@@ -283,7 +286,7 @@ func (s *Server) activeFlush(group []effect) {
 	if len(a.touched) == 0 {
 		return
 	}
-	var b []byte
+	b := a.scratch[:0]
 	n := 0
 	single := len(a.touched) == 1 && len(group) == 1
 	for i := range a.touched {
@@ -296,7 +299,10 @@ func (s *Server) activeFlush(group []effect) {
 	if n > 1 {
 		b = wrapMulti(b)
 	}
-	s.feedActive(b, s.self)
+	s.feedActive(b, s.self) // copies b
+	if cap(b) <= 64<<10 {
+		a.scratch = b[:0]
+	}
 }
 
 func wrapMulti(b []byte) []byte {
@@ -308,6 +314,7 @@ func wrapMulti(b []byte) []byte {
 var (
 	applyWord = []byte("FLUIDB.APPLY")
 	opSet     = []byte("SET")
+	opStr     = []byte("STR")
 	opDel     = []byte("DEL")
 	opCmd     = []byte("CMD")
 	opFlush   = []byte("FLUSH")
@@ -334,8 +341,14 @@ func (s *Server) appendRecordFor(b []byte, t *touchedKey, single bool, group []e
 	return s.appendStateRecord(b, e, t.prev, t.prevOrigin, t.db, t.key)
 }
 
-// appendStateRecord encodes a key's whole state (a SET record).
+// appendStateRecord encodes a key's whole state: a STR record for a
+// string (its bytes), a SET record (DUMP serialization) for the others.
 func (s *Server) appendStateRecord(b []byte, e *keyspace.Entry, prev uint64, prevOrigin uint32, db int, key []byte) []byte {
+	if e.Obj == nil {
+		b = s.appendRecordHead(b, e.Stamp, e.Origin, prev, prevOrigin, db, key, opStr, 2)
+		b = appendBulk(b, e.Str)
+		return appendBulkInt(b, e.Expire)
+	}
 	s.persist.dumpEnc.Compress = s.cfg.RDBCompression
 	payload, err := s.persist.dumpEnc.Dump(e)
 	if err != nil {
@@ -344,7 +357,7 @@ func (s *Server) appendStateRecord(b []byte, e *keyspace.Entry, prev uint64, pre
 	}
 	b = s.appendRecordHead(b, e.Stamp, e.Origin, prev, prevOrigin, db, key, opSet, 2)
 	b = appendBulk(b, payload)
-	return appendBulk(b, strconv.AppendInt(nil, e.Expire, 10))
+	return appendBulkInt(b, e.Expire)
 }
 
 // singleKeyEffect reports whether eff is a command on t's key alone, so
@@ -367,16 +380,25 @@ func (s *Server) appendRecordHead(b []byte, stamp uint64, origin uint32, prev ui
 	b = appendHeader(b, '*', 8+extra)
 	b = appendBulk(b, applyWord)
 	b = appendBulkString(b, s.originString(origin))
-	b = appendBulk(b, strconv.AppendUint(nil, stamp, 10))
-	b = appendBulk(b, strconv.AppendUint(nil, prev, 10))
+	b = appendBulkInt(b, int64(stamp))
+	b = appendBulkInt(b, int64(prev))
 	if prev == 0 {
 		b = appendBulk(b, nil)
 	} else {
 		b = appendBulkString(b, s.originString(prevOrigin))
 	}
-	b = appendBulk(b, strconv.AppendInt(nil, int64(db), 10))
+	b = appendBulkInt(b, int64(db))
 	b = appendBulk(b, key)
 	return appendBulk(b, op)
+}
+
+// appendBulkInt writes a non-negative integer as a bulk string.
+func appendBulkInt(b []byte, v int64) []byte {
+	var tmp [20]byte
+	d := strconv.AppendInt(tmp[:0], v, 10)
+	b = appendHeader(b, '$', len(d))
+	b = append(b, d...)
+	return append(b, '\r', '\n')
 }
 
 func appendBulk(b, v []byte) []byte {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -422,6 +423,13 @@ func lrangeCmd(c *Client) {
 		c.addArrayLen(0)
 		return
 	}
+	// Size the reply once: LRANGE replies are mostly short elements, and
+	// growing the buffer as they are appended showed in profiles.
+	need := 16
+	for i := from; i <= to; i++ {
+		need += len(l.Index(i)) + 16
+	}
+	c.out = slices.Grow(c.out, need)
 	c.addArrayLen(to - from + 1)
 	for i := from; i <= to; i++ {
 		c.addBulk(l.Index(i))

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -41,9 +42,19 @@ type record struct {
 }
 
 func parseRecord(s *Server, argv [][]byte) (*record, string) {
-	id, err := uuid.ParseBytes(argv[1])
-	if err != nil {
-		return nil, "ERR invalid origin"
+	a := &s.act
+	var id uuid.UUID
+	var org uint32
+	if bytes.Equal(argv[1], a.lastOrigin) {
+		org = a.lastOrgIdx
+		id = s.origins.ID(org)
+	} else {
+		var err error
+		if id, err = uuid.ParseBytes(argv[1]); err != nil {
+			return nil, "ERR invalid origin"
+		}
+		org = s.origins.Intern(id)
+		a.lastOrigin, a.lastOrgIdx = append(a.lastOrigin[:0], argv[1]...), org
 	}
 	st, ok1 := strconv.ParseUint(string(argv[2]), 10, 64)
 	pv, ok2 := strconv.ParseUint(string(argv[3]), 10, 64)
@@ -51,7 +62,10 @@ func parseRecord(s *Server, argv [][]byte) (*record, string) {
 		return nil, "ERR invalid stamp"
 	}
 	var pid uuid.UUID
-	if len(argv[4]) > 0 {
+	if bytes.Equal(argv[4], argv[1]) {
+		pid = id
+	} else if len(argv[4]) > 0 {
+		var err error
 		if pid, err = uuid.ParseBytes(argv[4]); err != nil {
 			return nil, "ERR invalid origin"
 		}
@@ -61,7 +75,7 @@ func parseRecord(s *Server, argv [][]byte) (*record, string) {
 		return nil, "ERR DB index is out of range"
 	}
 	return &record{
-		in: stampID{st, id}, origin: s.origins.Intern(id), prev: stampID{pv, pid},
+		in: stampID{st, id}, origin: org, prev: stampID{pv, pid},
 		db: int(db), key: argv[6], op: strings.ToUpper(string(argv[7])), args: argv[8:],
 	}, ""
 }
@@ -228,6 +242,14 @@ func (s *Server) applyRecord(c *Client, rec *record) bool {
 		}
 		exp, _ := strconv.ParseInt(string(rec.args[1]), 10, 64)
 		s.installState(db, rec.key, val, exp, e != nil, rec.args[0])
+		return true
+	case "STR":
+		if len(rec.args) != 2 {
+			s.log.Printf("Active replication: malformed STR record for key %q", rec.key)
+			return false
+		}
+		exp, _ := strconv.ParseInt(string(rec.args[1]), 10, 64)
+		s.installState(db, rec.key, keyspace.Entry{Str: copyBytes(rec.args[0])}, exp, e != nil, nil)
 		return true
 	case "CMD":
 		return s.applyEffect(c, rec)
@@ -559,11 +581,14 @@ func (s *Server) mergeEntry(dbi int, key []byte, e *keyspace.Entry, ld *loaded) 
 	a.applying, a.applyStamp, a.applyOrigin = true, e.Stamp, org
 	val := *e
 	val.Stamp, val.Origin = e.Stamp, org
-	s.persist.dumpEnc.Compress = s.cfg.RDBCompression
-	payload, err := s.persist.dumpEnc.Dump(&val)
-	if err != nil {
-		a.applying = false
-		return 0
+	var payload []byte
+	if val.Obj != nil {
+		s.persist.dumpEnc.Compress = s.cfg.RDBCompression
+		var err error
+		if payload, err = s.persist.dumpEnc.Dump(&val); err != nil {
+			a.applying = false
+			return 0
+		}
 	}
 	s.installState(db, key, val, e.Expire, live != nil, payload)
 	a.applying = false

@@ -116,7 +116,10 @@ func (s *Server) endCall(c *Client, changed bool, savedOverride [][]byte, savedS
 	if changed && !p.suppress && c.cmd != nil && c.cmd.Name != "exec" {
 		argv := p.override
 		if !p.overrideSet {
-			argv = cloneArgv(c.argv)
+			// No copy: the group is flushed (and every sink encodes it)
+			// when the outermost call returns, before the connection's
+			// buffers are reused; EXEC's queued argv are copies already.
+			argv = c.argv
 		}
 		if argv != nil {
 			p.pending = append(p.pending, effect{db: c.dbIndex, argv: argv})

@@ -92,7 +92,15 @@ func (s *Server) replReadOnly() bool { return s.isReplica() && s.cfg.ReplicaRead
 // replMasterDown is the gate's stale check: a replica whose link is not up
 // refuses most commands when replica-serve-stale-data is no.
 func (s *Server) replMasterDown() bool {
-	return s.isReplica() && s.repl.state != linkConnected && !s.cfg.ReplicaServeStaleData
+	if !s.isReplica() || s.repl.state == linkConnected || s.cfg.ReplicaServeStaleData {
+		return false
+	}
+	if s.cfg.ActiveReplica {
+		// An active replica is a writable node of its own: it refuses
+		// only once its link has been down longer than repl-timeout.
+		return !s.repl.downSince.IsZero() && time.Since(s.repl.downSince) > time.Duration(s.cfg.ReplTimeout)*time.Second
+	}
+	return true
 }
 
 // replPlainReplica says whether keys must not expire here on their own (a
