@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
@@ -375,21 +376,78 @@ func (s *Server) appendRecord(b []byte, stamp uint64, origin uint32, prev uint64
 }
 
 // appendRecordHead writes a record up to its op; extra more arguments
-// follow.
+// follow. The record's identity travels as one binary argument (see
+// appendMeta), so a record costs little more than the command it stands
+// for.
 func (s *Server) appendRecordHead(b []byte, stamp uint64, origin uint32, prev uint64, prevOrigin uint32, db int, key []byte, op []byte, extra int) []byte {
-	b = appendHeader(b, '*', 8+extra)
+	b = appendHeader(b, '*', 4+extra)
 	b = appendBulk(b, applyWord)
-	b = appendBulkString(b, s.originString(origin))
-	b = appendBulkInt(b, int64(stamp))
-	b = appendBulkInt(b, int64(prev))
-	if prev == 0 {
-		b = appendBulk(b, nil)
-	} else {
-		b = appendBulkString(b, s.originString(prevOrigin))
-	}
-	b = appendBulkInt(b, int64(db))
+	var meta [metaMax]byte
+	b = appendBulk(b, s.appendMeta(meta[:0], stamp, origin, prev, prevOrigin, db))
 	b = appendBulk(b, key)
 	return appendBulk(b, op)
+}
+
+// Record meta, binary: origin UUID (16 bytes), stamp and previous stamp
+// (8 bytes each, big endian), the previous origin's kind (0: none, the key
+// did not exist; 1: the same as origin; 2: the 16 bytes follow), then the
+// db as a uvarint.
+const metaMax = 16 + 8 + 8 + 1 + 16 + binary.MaxVarintLen64
+
+func (s *Server) appendMeta(m []byte, stamp uint64, origin uint32, prev uint64, prevOrigin uint32, db int) []byte {
+	id := s.origins.ID(origin)
+	m = append(m, id[:]...)
+	m = binary.BigEndian.AppendUint64(m, stamp)
+	m = binary.BigEndian.AppendUint64(m, prev)
+	switch {
+	case prev == 0:
+		m = append(m, 0)
+	case prevOrigin == origin:
+		m = append(m, 1)
+	default:
+		pid := s.origins.ID(prevOrigin)
+		m = append(m, 2)
+		m = append(m, pid[:]...)
+	}
+	return binary.AppendUvarint(m, uint64(db))
+}
+
+// recordMeta is a decoded meta argument.
+type recordMeta struct {
+	origin      uuid.UUID
+	stamp, prev uint64
+	prevOrigin  uuid.UUID
+	db          uint64
+}
+
+func parseMeta(m []byte) (recordMeta, bool) {
+	var r recordMeta
+	if len(m) < 34 {
+		return r, false
+	}
+	copy(r.origin[:], m[:16])
+	r.stamp = binary.BigEndian.Uint64(m[16:])
+	r.prev = binary.BigEndian.Uint64(m[24:])
+	rest := m[33:]
+	switch m[32] {
+	case 0:
+	case 1:
+		r.prevOrigin = r.origin
+	case 2:
+		if len(rest) < 16 {
+			return r, false
+		}
+		copy(r.prevOrigin[:], rest[:16])
+		rest = rest[16:]
+	default:
+		return r, false
+	}
+	db, n := binary.Uvarint(rest)
+	if n <= 0 || n != len(rest) {
+		return r, false
+	}
+	r.db = db
+	return r, true
 }
 
 // appendBulkInt writes a non-negative integer as a bulk string.
@@ -468,7 +526,7 @@ func (s *Server) flushSkip(r *replica) {
 // filterActive rewrites a stretch of the active stream for the peer id:
 // groups of records that came from id become FLUIDB.SKIP markers.
 func filterActive(data []byte, id uuid.UUID) []byte {
-	idStr := []byte(id.String())
+	idStr := id[:]
 	out := make([]byte, 0, len(data))
 	var skip int64
 	flush := func() {
@@ -507,8 +565,8 @@ func streamGroup(data []byte) (int, []byte) {
 		return -1, nil
 	}
 	if !strings.EqualFold(string(argv[0]), "multi") {
-		if strings.EqualFold(string(argv[0]), "fluidb.apply") && len(argv) > 1 {
-			return n, argv[1]
+		if strings.EqualFold(string(argv[0]), "fluidb.apply") && len(argv) > 1 && len(argv[1]) >= 16 {
+			return n, argv[1][:16]
 		}
 		return n, nil
 	}
@@ -520,8 +578,8 @@ func streamGroup(data []byte) (int, []byte) {
 			return -1, nil
 		}
 		total += m
-		if origin == nil && len(argv) > 1 && strings.EqualFold(string(argv[0]), "fluidb.apply") {
-			origin = argv[1]
+		if origin == nil && len(argv) > 1 && len(argv[1]) >= 16 && strings.EqualFold(string(argv[0]), "fluidb.apply") {
+			origin = argv[1][:16]
 		}
 		if strings.EqualFold(string(argv[0]), "exec") {
 			return total, origin

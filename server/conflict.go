@@ -21,7 +21,7 @@ const errApplyNotLink = "ERR FLUIDB.APPLY is only accepted on an active replicat
 
 func registerActiveCommands(t table) {
 	t.add(
-		&Command{Name: "fluidb.apply", Proc: fluidbApplyCmd, Arity: -8, Flags: FlagWrite | FlagNoScript | FlagMayReplicate | FlagStale | FlagLoading, FirstKey: 6, LastKey: 6, Step: 1, Group: "fluidb",
+		&Command{Name: "fluidb.apply", Proc: fluidbApplyCmd, Arity: -4, Flags: FlagWrite | FlagNoScript | FlagMayReplicate | FlagStale | FlagLoading, FirstKey: 2, LastKey: 2, Step: 1, Group: "fluidb",
 			Summary: "Applies a record of a peer's active stream (replication links only)"},
 		&Command{Name: "fluidb.skip", Proc: fluidbSkipCmd, Arity: 2, Flags: FlagNoScript | FlagStale | FlagLoading | FlagFast, Group: "fluidb",
 			Summary: "Stands for stream bytes a peer was not sent (replication links only)"},
@@ -41,42 +41,43 @@ type record struct {
 	args   [][]byte
 }
 
+// recordOp names a record's op without allocating (records are written
+// in upper case; anything else is folded).
+func recordOp(b []byte) string {
+	switch string(b) {
+	case "STR":
+		return "STR"
+	case "SET":
+		return "SET"
+	case "DEL":
+		return "DEL"
+	case "CMD":
+		return "CMD"
+	case "FLUSH":
+		return "FLUSH"
+	}
+	return strings.ToUpper(string(b))
+}
+
 func parseRecord(s *Server, argv [][]byte) (*record, string) {
-	a := &s.act
-	var id uuid.UUID
-	var org uint32
-	if bytes.Equal(argv[1], a.lastOrigin) {
-		org = a.lastOrgIdx
-		id = s.origins.ID(org)
-	} else {
-		var err error
-		if id, err = uuid.ParseBytes(argv[1]); err != nil {
-			return nil, "ERR invalid origin"
-		}
-		org = s.origins.Intern(id)
-		a.lastOrigin, a.lastOrgIdx = append(a.lastOrigin[:0], argv[1]...), org
+	m, ok := parseMeta(argv[1])
+	if !ok {
+		return nil, "ERR malformed record"
 	}
-	st, ok1 := strconv.ParseUint(string(argv[2]), 10, 64)
-	pv, ok2 := strconv.ParseUint(string(argv[3]), 10, 64)
-	if ok1 != nil || ok2 != nil {
-		return nil, "ERR invalid stamp"
-	}
-	var pid uuid.UUID
-	if bytes.Equal(argv[4], argv[1]) {
-		pid = id
-	} else if len(argv[4]) > 0 {
-		var err error
-		if pid, err = uuid.ParseBytes(argv[4]); err != nil {
-			return nil, "ERR invalid origin"
-		}
-	}
-	db, ok := parseInt(argv[5])
-	if !ok || db < 0 || db >= int64(len(s.dbs)) {
+	if m.db >= uint64(len(s.dbs)) {
 		return nil, "ERR DB index is out of range"
 	}
+	a := &s.act
+	var org uint32
+	if bytes.Equal(argv[1][:16], a.lastOrigin) {
+		org = a.lastOrgIdx
+	} else {
+		org = s.origins.Intern(m.origin)
+		a.lastOrigin, a.lastOrgIdx = append(a.lastOrigin[:0], argv[1][:16]...), org
+	}
 	return &record{
-		in: stampID{st, id}, origin: org, prev: stampID{pv, pid},
-		db: int(db), key: argv[6], op: strings.ToUpper(string(argv[7])), args: argv[8:],
+		in: stampID{m.stamp, m.origin}, origin: org, prev: stampID{m.prev, m.prevOrigin},
+		db: int(m.db), key: argv[2], op: recordOp(argv[3]), args: argv[4:],
 	}, ""
 }
 
@@ -221,7 +222,7 @@ func (s *Server) applyRecord(c *Client, rec *record) bool {
 			db.Delete(rec.key)
 			s.modified(db, rec.key, nil)
 			s.notify(notifyGeneric, "del", rec.key, rec.db)
-			s.alsoPropagate(rec.db, []byte("DEL"), rec.key)
+			s.plainPropagate(rec.db, []byte("DEL"), rec.key)
 		} else {
 			s.setTomb(rec.db, rec.key, rec.in.stamp, rec.origin)
 		}
@@ -241,7 +242,7 @@ func (s *Server) applyRecord(c *Client, rec *record) bool {
 			return false
 		}
 		exp, _ := strconv.ParseInt(string(rec.args[1]), 10, 64)
-		s.installState(db, rec.key, val, exp, e != nil, rec.args[0])
+		s.installState(db, rec.key, val, exp, e, rec.args[0])
 		return true
 	case "STR":
 		if len(rec.args) != 2 {
@@ -249,7 +250,7 @@ func (s *Server) applyRecord(c *Client, rec *record) bool {
 			return false
 		}
 		exp, _ := strconv.ParseInt(string(rec.args[1]), 10, 64)
-		s.installState(db, rec.key, keyspace.Entry{Str: copyBytes(rec.args[0])}, exp, e != nil, nil)
+		s.installState(db, rec.key, keyspace.Entry{Str: copyBytes(rec.args[0])}, exp, e, nil)
 		return true
 	case "CMD":
 		return s.applyEffect(c, rec)
@@ -260,7 +261,21 @@ func (s *Server) applyRecord(c *Client, rec *record) bool {
 
 // installState replaces key with a peer's whole state (s.act.applying set:
 // modified() stamps it with the record's stamp).
-func (s *Server) installState(db *keyspace.DB, key []byte, val keyspace.Entry, exp int64, existed bool, payload []byte) {
+func (s *Server) installState(db *keyspace.DB, key []byte, val keyspace.Entry, exp int64, e *keyspace.Entry, payload []byte) {
+	existed := e != nil
+	if exp == 0 || exp > s.now {
+		if existed {
+			// Replace in place: one lookup instead of a delete and an add.
+			old := e.Expire
+			*e = val
+			e.Expire = old
+			e.Access = s.lruClock()
+			e.Freq = keyspace.LFUInitVal
+			db.SetExpire(key, e, exp)
+			s.installed(db, key, e, exp, payload)
+			return
+		}
+	}
 	if existed {
 		db.Delete(key)
 	}
@@ -269,7 +284,7 @@ func (s *Server) installState(db *keyspace.DB, key []byte, val keyspace.Entry, e
 		if existed {
 			s.modified(db, key, nil)
 			s.notify(notifyGeneric, "del", key, db.ID)
-			s.alsoPropagate(db.ID, []byte("DEL"), key)
+			s.plainPropagate(db.ID, []byte("DEL"), key)
 		} else {
 			s.setTomb(db.ID, key, s.act.applyStamp, s.act.applyOrigin)
 		}
@@ -283,17 +298,22 @@ func (s *Server) installState(db *keyspace.DB, key []byte, val keyspace.Entry, e
 	if exp != 0 {
 		db.SetExpire(key, ne, exp)
 	}
+	s.installed(db, key, ne, exp, payload)
+}
+
+// installed finishes installState: stamp, notifications, plain effects.
+func (s *Server) installed(db *keyspace.DB, key []byte, ne *keyspace.Entry, exp int64, payload []byte) {
 	s.modified(db, key, ne)
 	if ne.Obj == nil {
 		s.notify(notifyString, "set", key, db.ID)
 		if exp != 0 {
-			s.alsoPropagate(db.ID, []byte("SET"), key, ne.Str, []byte("PXAT"), strconv.AppendInt(nil, exp, 10))
+			s.plainPropagate(db.ID, []byte("SET"), key, ne.Str, []byte("PXAT"), strconv.AppendInt(nil, exp, 10))
 		} else {
-			s.alsoPropagate(db.ID, []byte("SET"), key, ne.Str)
+			s.plainPropagate(db.ID, []byte("SET"), key, ne.Str)
 		}
 	} else {
 		s.notify(notifyGeneric, "restore", key, db.ID)
-		s.alsoPropagate(db.ID, []byte("RESTORE"), key, strconv.AppendInt(nil, exp, 10), payload, []byte("REPLACE"), []byte("ABSTTL"))
+		s.plainPropagate(db.ID, []byte("RESTORE"), key, strconv.AppendInt(nil, exp, 10), payload, []byte("REPLACE"), []byte("ABSTTL"))
 		s.signalReady(db, key)
 	}
 }
@@ -346,12 +366,12 @@ func (s *Server) applyFlush(rec *record) bool {
 	})
 	if kept == 0 {
 		s.flushDB(rec.db)
-		s.alsoPropagate(rec.db, []byte("FLUSHDB"))
+		s.plainPropagate(rec.db, []byte("FLUSHDB"))
 	} else {
 		for _, k := range gone {
 			db.Delete(k)
 			s.touchWatched(rec.db, k)
-			s.alsoPropagate(rec.db, []byte("DEL"), k)
+			s.plainPropagate(rec.db, []byte("DEL"), k)
 		}
 		s.stats.dirty += int64(len(gone))
 	}
@@ -590,7 +610,7 @@ func (s *Server) mergeEntry(dbi int, key []byte, e *keyspace.Entry, ld *loaded) 
 			return 0
 		}
 	}
-	s.installState(db, key, val, e.Expire, live != nil, payload)
+	s.installState(db, key, val, e.Expire, live, payload)
 	a.applying = false
 	if ne := db.Get(key); ne != nil {
 		a.relay = s.appendStateRecord(a.relay, ne, ne.Stamp, ne.Origin, dbi, key)

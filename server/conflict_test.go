@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,9 +26,29 @@ func activeTestNode(t *testing.T) (s *Server, link, user *Client, peer string) {
 	return s, link, s.NewTestClient(), uuid.NewString()
 }
 
+// meta encodes a record's meta argument (db 0).
+func meta(origin string, stamp, prev uint64, prevOrigin string) string {
+	id, pid := uuid.MustParse(origin), uuid.Nil
+	if prevOrigin != "" {
+		pid = uuid.MustParse(prevOrigin)
+	}
+	m := append([]byte{}, id[:]...)
+	m = binary.BigEndian.AppendUint64(m, stamp)
+	m = binary.BigEndian.AppendUint64(m, prev)
+	switch {
+	case prev == 0:
+		m = append(m, 0)
+	case pid == id:
+		m = append(m, 1)
+	default:
+		m = append(append(m, 2), pid[:]...)
+	}
+	return string(append(m, 0))
+}
+
 // apply sends one record from the peer.
 func apply(link *Client, origin string, stamp, prev uint64, prevOrigin string, key, op string, args ...string) string {
-	argv := []string{"FLUIDB.APPLY", origin, strconv.FormatUint(stamp, 10), strconv.FormatUint(prev, 10), prevOrigin, "0", key, op}
+	argv := []string{"FLUIDB.APPLY", meta(origin, stamp, prev, prevOrigin), key, op}
 	return link.Do(append(argv, args...)...)
 }
 
@@ -164,8 +185,7 @@ func TestFlushKeepsNewerWrites(t *testing.T) {
 	user.Do("SET", "new", "2")
 	user.Do("PEXPIRE", "new", "100000")
 	// The peer flushed between the two writes.
-	argv := []string{"FLUIDB.APPLY", peer, strconv.FormatUint(mid, 10), "0", "", "0", "", "FLUSH"}
-	link.Do(argv...)
+	link.Do("FLUIDB.APPLY", meta(peer, mid, 0, ""), "", "FLUSH")
 	if got := user.Do("EXISTS", "old", "new"); got != ":1\r\n" {
 		t.Fatalf("after a remote flush: EXISTS old new = %q, want 1", got)
 	}
@@ -190,7 +210,7 @@ func TestLocalWritesBecomeRecords(t *testing.T) {
 	}
 	// A peer is never sent its own records: they become FLUIDB.SKIP.
 	id := uuid.New()
-	rec := []byte(appendRESP(nil, argvOf("FLUIDB.APPLY", id.String(), "1", "0", "", "0", "k", "DEL")))
+	rec := appendRESP(nil, argvOf("FLUIDB.APPLY", meta(id.String(), 1, 0, ""), "k", "DEL"))
 	mixed := append(append([]byte{}, rec...), rec...)
 	out := string(filterActive(mixed, id))
 	if out != "*2\r\n$11\r\nFLUIDB.SKIP\r\n$"+strconv.Itoa(len(strconv.Itoa(len(mixed))))+"\r\n"+strconv.Itoa(len(mixed))+"\r\n" {

@@ -90,6 +90,18 @@ func (c *Client) forcePropagation() {
 // commands that propagate only what alsoPropagate adds).
 func (c *Client) preventPropagation() { c.s.prop.suppress = true }
 
+// plainPropagate is alsoPropagate for what only the plain stream and the
+// AOF need (active replication sends records instead): skipped when no
+// such sink is attached.
+func (s *Server) plainPropagate(db int, argv ...[]byte) {
+	for _, k := range s.prop.sinks {
+		if k != effectSink(s.act.sink) {
+			s.alsoPropagate(db, argv...)
+			return
+		}
+	}
+}
+
 // alsoPropagate adds an effect in db, before the command's own.
 func (s *Server) alsoPropagate(db int, argv ...[]byte) {
 	if !s.prop.active() {

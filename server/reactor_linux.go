@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -41,6 +42,26 @@ type reactor struct {
 	mu      sync.Mutex
 	pending []*Client
 	stop    bool
+
+	epollFile *os.File // epfd, registered with Go's netpoller
+	epollConn syscall.RawConn
+}
+
+// wait blocks until epfd has events, parked in Go's netpoller when it can.
+func (r *reactor) wait(events []syscall.EpollEvent) (int, error) {
+	if r.epollConn == nil {
+		return syscall.EpollWait(r.epfd, events, -1)
+	}
+	var n int
+	var perr error
+	err := r.epollConn.Read(func(fd uintptr) bool {
+		n, perr = rawEpollPoll(int(fd), events)
+		return n != 0 || (perr != nil && perr != syscall.EAGAIN)
+	})
+	if err != nil {
+		return -1, err
+	}
+	return n, perr
 }
 
 func newReactor(s *Server) (*reactor, error) {
@@ -54,6 +75,19 @@ func newReactor(s *Server) (*reactor, error) {
 		return nil, errno
 	}
 	r := &reactor{s: s, epfd: epfd, efd: int(efd), conns: map[int]*Client{}}
+	// The reactor sleeps in Go's netpoller, not in a blocking epoll_wait:
+	// a goroutine blocked in a system call keeps its P until the runtime's
+	// monitor takes it back (up to ~10 ms on an idle process), and with one
+	// P that delayed every other goroutine: replication links, replica
+	// writers, timers. The epoll descriptor is readable when it has
+	// events, so the netpoller can wait on it.
+	if err := syscall.SetNonblock(epfd, true); err == nil {
+		if f := os.NewFile(uintptr(epfd), "epoll"); f != nil {
+			if rc, err := f.SyscallConn(); err == nil {
+				r.epollFile, r.epollConn = f, rc
+			}
+		}
+	}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(r.efd)}
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, r.efd, &ev); err != nil {
 		syscall.Close(epfd)
@@ -162,7 +196,7 @@ func (r *reactor) run() {
 		if timeout == 0 {
 			n, err = rawEpollPoll(r.epfd, events)
 		} else {
-			n, err = syscall.EpollWait(r.epfd, events, timeout)
+			n, err = r.wait(events)
 		}
 		if err != nil && err != syscall.EINTR {
 			r.s.log.Printf("epoll_wait: %v", err)
@@ -224,7 +258,11 @@ func (r *reactor) runPending() bool {
 				for _, c := range r.conns {
 					r.closeClient(c)
 				}
-				syscall.Close(r.epfd)
+				if r.epollFile != nil {
+					r.epollFile.Close()
+				} else {
+					syscall.Close(r.epfd)
+				}
 				syscall.Close(r.efd)
 				return true
 			}

@@ -732,16 +732,21 @@ func (s *Server) swapInData(ld *loaded) {
 // teeReader keeps what the stream parser read, so the exact bytes of each
 // applied command can be forwarded to our backlog and replicas.
 type teeReader struct {
-	r   io.Reader
-	n   int64  // bytes read in total
-	buf []byte // bytes read and not yet forwarded
+	// countOnly: an active link, whose records are re-encoded by
+	// FLUIDB.APPLY, only needs the byte count.
+	countOnly bool
+	r         io.Reader
+	n         int64  // bytes read in total
+	buf       []byte // bytes read and not yet forwarded
 }
 
 func (t *teeReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	if n > 0 {
 		t.n += int64(n)
-		t.buf = append(t.buf, p[:n]...)
+		if !t.countOnly {
+			t.buf = append(t.buf, p[:n]...)
+		}
 	}
 	return n, err
 }
@@ -788,6 +793,7 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 	s.repl.downReason = ""
 	s.repl.downSince = time.Time{}
 	active := s.act.linkActive
+	tee.countOnly = active
 	base := s.repl.offset
 	if active {
 		base = s.act.masterOff
@@ -841,7 +847,6 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 					if active {
 						// Records were re-emitted by FLUIDB.APPLY into
 						// our own streams; the offset is the master's.
-						tee.take(int(k))
 						s.act.masterOff = base + consumed + s.act.skipAdj
 					} else {
 						s.feedStream(tee.take(int(k)))

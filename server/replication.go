@@ -317,9 +317,6 @@ func (s *Server) replicationUnsetMaster() {
 		s.act.linkActive = false
 		s.repl.state = linkNone
 		s.repl.downReason = ""
-		if s.repl.bl == nil {
-			s.createBacklog()
-		}
 		s.updateSink()
 		return
 	}
