@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -118,7 +117,7 @@ func fluidbApplyCmd(c *Client) {
 func (s *Server) observeStamp(rec *record) {
 	s.clock.Observe(rec.in.stamp)
 	if p := s.act.peers[rec.in.origin]; p != nil {
-		p.skewMs = int64(rec.in.stamp>>16) - time.Now().UnixMilli()
+		p.skewMs = int64(rec.in.stamp>>16) - s.now
 	}
 }
 
@@ -127,7 +126,7 @@ func (s *Server) observeStamp(rec *record) {
 // is expired first.
 func (s *Server) current(db *keyspace.DB, key []byte) (cur stampID, e *keyspace.Entry) {
 	e = db.Get(key)
-	if e != nil && e.Expire != 0 && e.Expire <= time.Now().UnixMilli() {
+	if e != nil && e.Expire != 0 && e.Expire <= s.now {
 		s.expireKey(db, key)
 		e = nil
 	}
@@ -279,7 +278,7 @@ func (s *Server) installState(db *keyspace.DB, key []byte, val keyspace.Entry, e
 	if existed {
 		db.Delete(key)
 	}
-	if exp != 0 && exp <= time.Now().UnixMilli() {
+	if exp != 0 && exp <= s.now {
 		// Already expired: what is left is a tombstone with its stamp.
 		if existed {
 			s.modified(db, key, nil)
