@@ -14,6 +14,6 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newServeCmd(), newPairCmd(), newWatchCmd(), newDemoCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd())
 	return root
 }
