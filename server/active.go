@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,7 @@ type fetchKey struct {
 type peer struct {
 	id       uuid.UUID
 	addr     string
+	addrs    []string // every address it was seen at (as master, as replica)
 	lastSeen time.Time
 	skewMs   int64
 }
@@ -703,6 +705,10 @@ func (s *Server) collectTombs(now time.Time) {
 	nowMs := now.UnixMilli()
 	// The smallest offset every peer acknowledged; a peer seen within the
 	// horizon but not connected now holds everything back.
+	// A peer's acknowledgement is enough only once we have also applied
+	// everything it wrote before sending it (its own offset then,
+	// peerOff): an older write of its may still be on its way to us, and
+	// without the tombstone it would bring the key back.
 	acked := int64(-1)
 	connected := map[uuid.UUID]bool{}
 	for _, r := range s.activeReplicas() {
@@ -711,6 +717,12 @@ func (s *Server) collectTombs(now time.Time) {
 			continue
 		}
 		connected[r.peerID] = true
+		heard := s.isReplica() && a.linkActive && a.masterID == r.peerID && s.repl.state == linkConnected &&
+			a.masterOff >= r.peerOff
+		if !heard {
+			acked = 0
+			continue
+		}
 		if acked < 0 || r.ackOff < acked {
 			acked = r.ackOff
 		}
@@ -751,6 +763,16 @@ func (s *Server) seePeer(id uuid.UUID, addr string) {
 	}
 	if addr != "" {
 		p.addr = addr
+		if !slices.Contains(p.addrs, addr) {
+			p.addrs = append(p.addrs, addr)
+		}
+		// Another process at a known address is that node restarted:
+		// its old identity will not come back.
+		for oid, o := range s.act.peers {
+			if oid != id && slices.Contains(o.addrs, addr) {
+				delete(s.act.peers, oid)
+			}
+		}
 	}
 	p.lastSeen = time.Now()
 }
@@ -855,7 +877,7 @@ func (s *Server) activeInfo() [][2]string {
 		views = append(views, v)
 		return v
 	}
-	if s.isReplica() && a.masterID != uuid.Nil {
+	if s.isReplica() && a.peers[a.masterID] != nil {
 		v := get(a.masterID)
 		switch s.repl.state {
 		case linkConnected:

@@ -381,7 +381,8 @@ func (s *Server) applyConfig() {
 	s.activeConfigChanged()
 	s.pubsub.notifyFlags = parseNotifyFlags(s.cfg.NotifyKeyspaceEvents)
 	for _, c := range s.clients {
-		if c.rd != nil {
+		// The master's link reads its stream off the lock, unbounded.
+		if c.rd != nil && !c.isMaster() {
 			c.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
 			c.rd.MaxQueryBuf = s.cfg.ClientQueryBufferLimit
 		}

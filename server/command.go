@@ -303,7 +303,11 @@ func (s *Server) writeGate(c *Client, cmd *Command) string {
 	if isWrite && !c.isMaster() && s.readOnlyReplica() {
 		return errReadOnly
 	}
-	if denyStale && !c.isMaster() && s.masterDown() {
+	if denyStale && !c.isMaster() && s.masterDown() &&
+		!(s.cfg.ActiveReplica && (cmd.Name == "psync" || cmd.Name == "sync" || cmd.Name == "ping")) {
+		// An active node keeps accepting its peers' links while its own
+		// link is down: two nodes each waiting for the other would
+		// otherwise never connect again.
 		return errMasterDown
 	}
 	if isWrite || cmd.Name == "ping" {

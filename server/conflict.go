@@ -593,6 +593,12 @@ func (s *Server) mergeEntry(dbi int, key []byte, e *keyspace.Entry, ld *loaded) 
 	id := s.origins.ID(org)
 	rec := &record{in: stampID{e.Stamp, id}, origin: org, prev: stampID{e.Stamp, id}, db: dbi, key: key, op: "SET"}
 	cur, live := s.current(db, key)
+	if live != nil && cur.origin != id && cur.stamp != 0 && e.Stamp != 0 {
+		// A snapshot has no history: two different writers' states of
+		// one key are counted as a conflict (one node's newer write
+		// over another's older one, made without seeing it).
+		rec.prev = stampID{}
+	}
 	if s.decide(rec, cur, live != nil) != applyIt {
 		return 0
 	}

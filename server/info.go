@@ -207,7 +207,7 @@ var infoSections = []infoSection{
 	{"latencystats", false, true, (*Server).infoLatencyStats},
 	{"cluster", true, true, func(s *Server, w *infoWriter) { w.section("Cluster"); w.int("cluster_enabled", 0) }},
 	{"keyspace", true, true, (*Server).infoKeyspace},
-	{"fluidb", false, true, (*Server).infoFluidb},
+	{"fluidb", true, true, (*Server).infoFluidb},
 }
 
 // genInfo renders the sections named by args (Redis's rules: none means

@@ -37,7 +37,7 @@ func infoSectionsOf(info string) []string {
 
 func TestInfoSections(t *testing.T) {
 	_, c := newIntroServer(t)
-	def := "Server Clients Memory Persistence Stats Replication CPU Modules Errorstats Cluster Keyspace"
+	def := "Server Clients Memory Persistence Stats Replication CPU Modules Errorstats Cluster Keyspace Fluidb"
 	all := "Server Clients Memory Persistence Stats Replication CPU Modules Commandstats Errorstats Latencystats Cluster Keyspace Fluidb"
 	for _, tc := range []struct {
 		args []string

@@ -71,6 +71,7 @@ type replica struct {
 	active     bool
 	peerID     uuid.UUID
 	skip       int64
+	peerOff    int64 // its own active offset when it last acknowledged ours
 
 	out  []byte // stream bytes not yet handed to the writer
 	wake chan struct{}
@@ -293,6 +294,13 @@ func replconfCmd(c *Client) {
 			}
 			if off > r.ackOff {
 				r.ackOff = off
+			}
+			for k := j + 2; k+1 < len(c.argv); k += 2 {
+				if strings.EqualFold(string(c.argv[k]), "aoff") {
+					if v, ok := parseInt(c.argv[k+1]); ok && v > r.peerOff {
+						r.peerOff = v
+					}
+				}
 			}
 			r.ackTime = time.Now()
 			r.acked = true

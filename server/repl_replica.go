@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,9 @@ type replLink struct {
 
 	// GETACK: the offset to acknowledge after the current batch (-1: none).
 	ackOffset int64
+	// activeOffset is our active stream's offset when the applied offset
+	// was last updated (-1: not an active link).
+	activeOffset atomic.Int64
 }
 
 // linkError is why a link attempt ended; auth marks a refused password,
@@ -273,7 +277,7 @@ func (s *Server) linkOnce(l *replLink) error {
 		return linkErrorf("Master did not respond to command during SYNC handshake: %v", err)
 	}
 	if strings.HasPrefix(line, "-") && !strings.HasPrefix(line, "-NOAUTH") && !strings.HasPrefix(line, "-NOPERM") &&
-		!strings.HasPrefix(line, "-ERR operation not permitted") {
+		!strings.HasPrefix(line, "-ERR operation not permitted") && !strings.HasPrefix(line, "-MASTERDOWN") {
 		return linkErrorf("Error reply to PING from master: '%s'", line)
 	}
 	s.log.Printf("Master replied to PING, replication can continue...")
@@ -794,6 +798,10 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 	s.repl.downSince = time.Time{}
 	active := s.act.linkActive
 	tee.countOnly = active
+	l.activeOffset.Store(-1)
+	if active {
+		l.activeOffset.Store(s.act.offset)
+	}
 	base := s.repl.offset
 	if active {
 		base = s.act.masterOff
@@ -848,6 +856,7 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 						// Records were re-emitted by FLUIDB.APPLY into
 						// our own streams; the offset is the master's.
 						s.act.masterOff = base + consumed + s.act.skipAdj
+						l.activeOffset.Store(s.act.offset)
 					} else {
 						s.feedStream(tee.take(int(k)))
 					}
@@ -903,7 +912,14 @@ func (s *Server) replGetAck() {
 }
 
 func (l *replLink) sendAck(conn net.Conn, off int64) error {
-	return l.send(conn, appendRESP(nil, argvOf("REPLCONF", "ACK", strconv.FormatInt(off, 10))))
+	argv := argvOf("REPLCONF", "ACK", strconv.FormatInt(off, 10))
+	if aoff := l.activeOffset.Load(); aoff >= 0 {
+		// On an active link: how far our own active stream was when we
+		// had applied off, so the master knows when it has heard
+		// everything we wrote before (tombstone collection, active.go).
+		argv = append(argv, []byte("AOFF"), strconv.AppendInt(nil, aoff, 10))
+	}
+	return l.send(conn, appendRESP(nil, argv))
 }
 
 // send writes to the master's connection (ACKs, fetch requests).
