@@ -116,9 +116,6 @@ func fluidbApplyCmd(c *Client) {
 // far in the future (counted as clamped; the write still applies).
 func (s *Server) observeStamp(rec *record) {
 	s.clock.Observe(rec.in.stamp)
-	if p := s.act.peers[rec.in.origin]; p != nil {
-		p.skewMs = int64(rec.in.stamp>>16) - s.now
-	}
 }
 
 // current is what db holds for key under the rule: the live key's stamp,

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fluidb/fluidb/server/clock"
 	"github.com/fluidb/fluidb/server/keyspace"
 )
 
@@ -640,8 +641,9 @@ func (s *Server) infoFluidb(w *infoWriter) {
 	w.section("Fluidb")
 	w.str("node_uuid", s.NodeID().String())
 	w.int("active_replica", boolInt(s.cfg.ActiveReplica))
-	w.int("hlc", int64(s.clock.Last()))
-	w.int("hlc_ms", int64(s.clock.Last()>>16))
+	hlc := max(s.clock.Last(), clock.Make(time.Now().UnixMilli(), 0))
+	w.int("hlc", int64(hlc))
+	w.int("hlc_ms", clock.Millis(hlc))
 	for _, kv := range s.replicationFluidbInfo() {
 		w.str(kv[0], kv[1])
 	}

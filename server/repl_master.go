@@ -296,9 +296,18 @@ func replconfCmd(c *Client) {
 				r.ackOff = off
 			}
 			for k := j + 2; k+1 < len(c.argv); k += 2 {
-				if strings.EqualFold(string(c.argv[k]), "aoff") {
+				switch strings.ToLower(string(c.argv[k])) {
+				case "aoff":
 					if v, ok := parseInt(c.argv[k+1]); ok && v > r.peerOff {
 						r.peerOff = v
+					}
+				case "time":
+					// The peer's wall clock, a moment ago on a local
+					// network: INFO's skew_ms.
+					if v, ok := parseInt(c.argv[k+1]); ok && s.act.peers != nil {
+						if p := s.act.peers[r.peerID]; p != nil {
+							p.skewMs = v - time.Now().UnixMilli()
+						}
 					}
 				}
 			}
@@ -330,7 +339,7 @@ func replconfCmd(c *Client) {
 				// An active link: answer with our UUID (the replica
 				// refuses a link to itself).
 				c.repl = r
-				c.addSimple("ACTIVE " + s.nodeID.String())
+				c.addSimple("ACTIVE " + s.nodeID.String() + " " + strconv.FormatInt(time.Now().UnixMilli(), 10))
 				return
 			}
 		case "fetch":

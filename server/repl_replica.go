@@ -330,7 +330,7 @@ func (s *Server) linkOnce(l *replLink) error {
 		if err != nil {
 			return linkErrorf("Master did not respond to command during SYNC handshake: %v", err)
 		}
-		if f := strings.Fields(line); len(f) == 2 && f[0] == "+ACTIVE" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "+ACTIVE" {
 			id, err := uuid.Parse(f[1])
 			if err != nil {
 				return linkErrorf("Master sent a malformed UUID: %s", line)
@@ -345,6 +345,11 @@ func (s *Server) linkOnce(l *replLink) error {
 			}
 			s.act.linkActive = true
 			s.seePeer(id, addr)
+			if len(f) >= 3 {
+				if ms, err := strconv.ParseInt(f[2], 10, 64); err == nil {
+					s.act.peers[id].skewMs = ms - time.Now().UnixMilli()
+				}
+			}
 			psyncID, psyncOff = s.act.masterReplid, s.act.masterOff+1
 			if psyncID == "" {
 				psyncID, psyncOff = "?", -1
@@ -917,7 +922,8 @@ func (l *replLink) sendAck(conn net.Conn, off int64) error {
 		// On an active link: how far our own active stream was when we
 		// had applied off, so the master knows when it has heard
 		// everything we wrote before (tombstone collection, active.go).
-		argv = append(argv, []byte("AOFF"), strconv.AppendInt(nil, aoff, 10))
+		argv = append(argv, []byte("AOFF"), strconv.AppendInt(nil, aoff, 10),
+			[]byte("TIME"), strconv.AppendInt(nil, time.Now().UnixMilli(), 10))
 	}
 	return l.send(conn, appendRESP(nil, argv))
 }
