@@ -19,10 +19,10 @@ func configsDir() string { return filepath.Join(testutil.RepoRoot(), "configs") 
 // TestEveryShippedFileIsChecked.
 var checkedBy = map[string]string{
 	"fluidb.conf":                      "TestFluidbLoadsItsConfigs",
-	"instance-a.conf":                  "TestFluidbLoadsItsConfigs",
-	"instance-b.conf":                  "TestFluidbLoadsItsConfigs",
-	"haproxy.cfg":                      "TestHAProxyAcceptsConfig, TestHAProxyRoutesToHealthyNodes",
-	"nutcracker.yml":                   "TestNutcrackerAcceptsConfig, TestNutcrackerSpreadsKeys",
+	"instance-a.conf":                  "TestFluidbLoadsItsConfigs, TestHAProxyFailsOverActivePair, TestNutcrackerOverActivePairs",
+	"instance-b.conf":                  "TestFluidbLoadsItsConfigs, TestHAProxyFailsOverActivePair, TestNutcrackerOverActivePairs",
+	"haproxy.cfg":                      "TestHAProxyAcceptsConfig, TestHAProxyFailsOverActivePair, TestNutcrackerOverActivePairs",
+	"nutcracker.yml":                   "TestNutcrackerAcceptsConfig, TestNutcrackerOverActivePairs",
 	"fluidb.service":                   "TestSystemdAcceptsUnit",
 	"packaging/sysusers.d/fluidb.conf": "TestPackageScriptsCreateUserAndDirs",
 	"packaging/tmpfiles.d/fluidb.conf": "TestPackageScriptsCreateUserAndDirs",

@@ -2,6 +2,7 @@ package shipping
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,13 +13,19 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fluidb/fluidb/internal/testutil"
 )
 
+// The helpers of the live tests (failover_test.go, scaleout_test.go): real
+// fluidb, haproxy and nutcracker processes on loopback ports.
+
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func loopback(port int) string { return "127.0.0.1:" + itoa(port) }
 
 // Servers started by these tests listen on 7200-7299 only, the range set
 // aside for them on shared machines.
@@ -38,7 +45,7 @@ func port(t *testing.T) int {
 		if ports.used[p] {
 			continue
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:"+itoa(p))
+		ln, err := net.Listen("tcp", loopback(p))
 		if err != nil {
 			continue
 		}
@@ -55,65 +62,111 @@ func port(t *testing.T) int {
 	return 0
 }
 
-// waitFor polls cond until it holds or timeout passes.
+// waitFor polls cond until it holds or timeout passes, and returns how long
+// that took.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) time.Duration {
 	t.Helper()
 	start := time.Now()
 	last := ""
-	for time.Since(start) < timeout {
+	for {
 		ok, state := cond()
 		if ok {
 			return time.Since(start)
 		}
 		last = state
-		time.Sleep(100 * time.Millisecond)
+		if time.Since(start) > timeout {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("after %v: %s; last state: %s", timeout, what, last)
 	return 0
 }
 
-// node is a fluidb process.
+// output collects what a process prints, across its restarts, for the log
+// of a failed test.
+type output struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+// node is a fluidb process: `fluidb serve` with args (a configuration file
+// and/or directives) run in a working directory that outlives restarts.
 type node struct {
+	name string
 	port int
 	dir  string
 	args []string
 	cmd  *exec.Cmd
+	out  output
 }
 
-func startNode(t *testing.T, args ...string) *node {
+// startNode starts fluidb and waits until it accepts connections. args
+// must make it listen on port.
+func startNode(t *testing.T, name string, port int, dir string, args ...string) *node {
 	t.Helper()
-	n := &node{port: port(t), dir: t.TempDir(), args: args}
+	n := &node{name: name, port: port, dir: dir, args: args}
 	n.start(t)
-	t.Cleanup(n.stop)
+	t.Cleanup(func() {
+		n.kill()
+		if t.Failed() {
+			t.Logf("node %s (%d) output:\n%s", n.name, n.port, n.out.String())
+		}
+	})
 	return n
 }
 
 func (n *node) start(t *testing.T) {
 	t.Helper()
-	full := append([]string{"serve", "--port", itoa(n.port), "--dir", n.dir, "--save", ""}, n.args...)
-	n.cmd = exec.Command(testutil.Binary(t), full...)
-	n.cmd.Stdout, n.cmd.Stderr = io.Discard, io.Discard
+	fmt.Fprintf(&n.out, "---- %s: fluidb serve %s\n", time.Now().Format("15:04:05.000"), strings.Join(n.args, " "))
+	n.cmd = exec.Command(testutil.Binary(t), append([]string{"serve"}, n.args...)...)
+	n.cmd.Dir = n.dir
+	n.cmd.Stdout, n.cmd.Stderr = &n.out, &n.out
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "fluidb answers on "+itoa(n.port), func() (bool, string) {
-		c, err := net.DialTimeout("tcp", n.addr(), 200*time.Millisecond)
+	// It is up once it answers (PING before AUTH gets -NOAUTH, which is
+	// an answer; -LOADING is not).
+	waitFor(t, 15*time.Second, "node "+n.name+" answers on "+n.addr(), func() (bool, string) {
+		if n.cmd.ProcessState != nil {
+			return false, "exited"
+		}
+		c, err := connect(n.addr())
 		if err != nil {
 			return false, err.Error()
 		}
-		c.Close()
-		return true, ""
+		defer c.close()
+		got, err := c.do("PING")
+		if err != nil {
+			return false, err.Error()
+		}
+		return got == "+PONG" || strings.HasPrefix(got, "-NOAUTH"), got
 	})
 }
 
-func (n *node) stop() {
+// kill stops the process at once, as a crash or the OOM killer would
+// (SIGKILL: nothing is saved on the way out).
+func (n *node) kill() {
 	if n.cmd != nil && n.cmd.ProcessState == nil {
-		_ = n.cmd.Process.Kill()
+		_ = n.cmd.Process.Signal(syscall.SIGKILL)
 		_ = n.cmd.Wait()
+		fmt.Fprintf(&n.out, "---- %s: killed\n", time.Now().Format("15:04:05.000"))
 	}
 }
 
-func (n *node) addr() string { return "127.0.0.1:" + itoa(n.port) }
+func (n *node) addr() string { return loopback(n.port) }
 
 // client speaks just enough RESP for these tests. Replies come back as
 // text: "+OK", "-ERR ...", ":3", a bulk string's content, "(nil)", or an
@@ -123,15 +176,33 @@ type client struct {
 	r *bufio.Reader
 }
 
+func connect(addr string) (*client, error) {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &client{c: c, r: bufio.NewReader(c)}, nil
+}
+
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	c, err := connect(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	return &client{c: c, r: bufio.NewReader(c)}
+	t.Cleanup(c.close)
+	return c
 }
+
+// login dials addr and authenticates.
+func login(t *testing.T, addr, password string) *client {
+	t.Helper()
+	c := dial(t, addr)
+	c.must(t, "+OK", "AUTH", password)
+	return c
+}
+
+func (c *client) close() { c.c.Close() }
 
 func (c *client) do(args ...string) (string, error) {
 	var b strings.Builder
@@ -190,114 +261,87 @@ func (c *client) must(t *testing.T, want string, args ...string) {
 	}
 }
 
-// fake answers HAProxy's health check the way a fluidb node in some state
-// would: AUTH, PING, INFO replication (with the given role), QUIT, and ECHO,
-// which it answers with its name so a test can tell where a connection went.
-type fake struct {
-	name, password, role string
-}
-
-func startFake(t *testing.T, f fake) int {
-	t.Helper()
-	p := port(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:"+itoa(p))
+// info returns one field of INFO section ("" when absent).
+func (c *client) info(section, field string) (string, error) {
+	text, err := c.do("INFO", section)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
+	for _, l := range strings.Split(text, "\r\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return v, nil
 		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				f.serve(c)
-			}()
-		}
-	}()
-	return p
+	}
+	return "", nil
 }
 
-func (f fake) serve(c net.Conn) {
-	r := bufio.NewReader(c)
-	authed := false
-	bulk := func(s string) string { return fmt.Sprintf("$%d\r\n%s\r\n", len(s), s) }
+// redialer is a client that behaves like an application's connection pool
+// through a proxy: a command that fails (the connection drops, or the
+// proxy answers with an error because its server went away) is sent again
+// on a fresh, authenticated connection until it succeeds or the deadline
+// passes. Not for use by two goroutines at once.
+type redialer struct {
+	addr, password string
+	c              *client
+	retried        int
+}
+
+func (r *redialer) do(deadline time.Time, args ...string) (string, error) {
+	var last error
 	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		args := strings.Fields(line)
-		if len(args) == 0 {
-			continue
-		}
-		if strings.HasPrefix(args[0], "*") { // a RESP array: read its bulk strings
-			n, _ := strconv.Atoi(args[0][1:])
-			args = args[:0]
-			for i := 0; i < n; i++ {
-				_, _ = r.ReadString('\n')
-				a, _ := r.ReadString('\n')
-				args = append(args, strings.TrimSuffix(a, "\r\n"))
+		if r.c == nil {
+			c, err := connect(r.addr)
+			if err == nil {
+				var got string
+				if got, err = c.do("AUTH", r.password); err == nil && got != "+OK" {
+					err = errors.New("AUTH: " + got)
+				}
+				if err != nil {
+					c.close()
+				} else {
+					r.c = c
+				}
 			}
+			last = err
 		}
-		var reply string
-		switch cmd := strings.ToUpper(args[0]); {
-		case cmd == "AUTH":
-			if len(args) == 2 && args[1] == f.password {
-				authed, reply = true, "+OK\r\n"
+		if r.c != nil {
+			got, err := r.c.do(args...)
+			if err == nil && !strings.HasPrefix(got, "-") {
+				return got, nil
+			}
+			if err == nil {
+				err = errors.New(got)
 			} else {
-				reply = "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+				r.c.close()
+				r.c = nil
 			}
-		case cmd == "QUIT":
-			_, _ = io.WriteString(c, "+OK\r\n")
-			return
-		case !authed:
-			reply = "-NOAUTH Authentication required.\r\n"
-		case cmd == "PING":
-			reply = "+PONG\r\n"
-		case cmd == "INFO":
-			reply = bulk("# Replication\r\nrole:" + f.role + "\r\nconnected_slaves:0\r\n")
-		case cmd == "ECHO":
-			reply = bulk(f.name)
-		default:
-			reply = "-ERR unknown command\r\n"
+			last = err
 		}
-		if _, err := io.WriteString(c, reply); err != nil {
-			return
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("%v: %w", args, last)
 		}
+		r.retried++
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// rewrite returns a copy of a shipped file with its addresses replaced,
-// failing if one of them is not in the file (the test would not test what
-// it says).
-func rewrite(t *testing.T, rel string, addrs map[string]string) string {
+func (r *redialer) close() {
+	if r.c != nil {
+		r.c.close()
+		r.c = nil
+	}
+}
+
+// rewrite returns a copy of a shipped file with strings replaced (from →
+// to), failing if one of them is not in the file (the test would not test
+// what it says).
+func rewrite(t *testing.T, rel string, repl map[string]string) string {
 	t.Helper()
 	text := read(t, rel)
 	var pairs []string
-	for from, to := range addrs {
+	for from, to := range repl {
 		if !strings.Contains(text, from) {
-			t.Fatalf("%s does not mention %s", rel, from)
+			t.Fatalf("%s does not mention %q", rel, from)
 		}
 		pairs = append(pairs, from, to)
 	}
@@ -308,13 +352,23 @@ func rewrite(t *testing.T, rel string, addrs map[string]string) string {
 	return path
 }
 
+// instance returns a copy of configs/instance-a.conf or instance-b.conf
+// listening on port and replicating from the peer on peerPort; everything
+// else is as shipped.
+func instance(t *testing.T, rel string, port, peerPort int) string {
+	t.Helper()
+	c := load(t, rel)
+	return rewrite(t, rel, map[string]string{
+		"\nport " + itoa(c.Port) + "\n":                          "\nport " + itoa(port) + "\n",
+		"\nreplicaof 127.0.0.1 " + itoa(c.ReplicaOf.Port) + "\n": "\nreplicaof 127.0.0.1 " + itoa(peerPort) + "\n",
+	})
+}
+
 func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	var out strings.Builder
-	var mu sync.Mutex
-	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
-	cmd.Stdout, cmd.Stderr = w, w
+	out := &output{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -322,22 +376,40 @@ func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if t.Failed() {
-			mu.Lock()
 			t.Logf("%s output:\n%s", filepath.Base(name), out.String())
-			mu.Unlock()
 		}
 	})
 	return cmd
 }
 
-type writerFunc func([]byte) (int, error)
+// haproxyPorts are the addresses haproxy.cfg uses, each given a port of the
+// test's: the four nodes, the three front ends and the statistics page.
+type haproxyPorts struct {
+	a, b, c, d, roundrobin, first, first2, stats int
+}
 
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+// startHAProxy runs the shipped haproxy.cfg on the test's ports.
+func startHAProxy(t *testing.T, p haproxyPorts) {
+	t.Helper()
+	haproxy := testutil.Need(t, "haproxy")
+	cfg := rewrite(t, "haproxy.cfg", map[string]string{
+		"127.0.0.1:6379": loopback(p.a),
+		"127.0.0.1:6380": loopback(p.b),
+		"127.0.0.1:6381": loopback(p.c),
+		"127.0.0.1:6382": loopback(p.d),
+		"127.0.0.1:6390": loopback(p.roundrobin),
+		"127.0.0.1:6391": loopback(p.first),
+		"127.0.0.1:6392": loopback(p.first2),
+		"127.0.0.1:8404": loopback(p.stats),
+	})
+	startProc(t, haproxy, "-db", "-f", cfg)
+}
 
 // haproxyStatus reads the check status of every server from the stats
 // page's CSV export, keyed "backend/server".
 func haproxyStatus(statsAddr string) (map[string]string, error) {
-	resp, err := http.Get("http://" + statsAddr + "/;csv")
+	hc := http.Client{Timeout: 2 * time.Second}
+	resp, err := hc.Get("http://" + statsAddr + "/;csv")
 	if err != nil {
 		return nil, err
 	}
@@ -366,183 +438,61 @@ func haproxyStatus(statsAddr string) (map[string]string, error) {
 	return out, nil
 }
 
-// echoVia opens a connection through a front end, logs in and asks who
-// answers: a fake says its name, fluidb echoes the word.
-func echoVia(t *testing.T, addr, password string) string {
-	t.Helper()
-	c := dial(t, addr)
-	defer c.c.Close()
-	if got, err := c.do("AUTH", password); err != nil || got != "+OK" {
-		return fmt.Sprintf("AUTH: %q %v", got, err)
-	}
-	got, err := c.do("ECHO", "fluidb")
-	if err != nil {
-		return err.Error()
-	}
-	return got
-}
-
-// The shipped haproxy.cfg, with addresses rewritten to this test's, in
-// front of a real fluidb node A (role:master, as an active node without a
-// peer reports) and stand-ins answering as fluidb would in other states
-// (an active pair is not needed to test HAProxy's side): the check passes
-// for role:master and role:active-replica and fails for a plain replica and
-// for a node that refuses the password. Round robin reaches both healthy
-// nodes; "first healthy" sends clients to A, to B at once when A stops (A is
-// marked down within the check's fall x inter), and to A again once it is
-// back up.
-func TestHAProxyRoutesToHealthyNodes(t *testing.T) {
-	haproxy := testutil.Need(t, "haproxy")
-	pass := load(t, "instance-a.conf").Requirepass
-
-	a := startNode(t, "--requirepass", pass)
-	b := startFake(t, fake{name: "node-b", password: pass, role: "active-replica"})
-	c := startFake(t, fake{name: "node-c", password: pass, role: "slave"})
-	d := startFake(t, fake{name: "node-d", password: "another-password", role: "active-replica"})
-	rr, first, first2, stats := port(t), port(t), port(t), port(t)
-	cfg := rewrite(t, "haproxy.cfg", map[string]string{
-		"127.0.0.1:6379": a.addr(),
-		"127.0.0.1:6380": "127.0.0.1:" + itoa(b),
-		"127.0.0.1:6381": "127.0.0.1:" + itoa(c),
-		"127.0.0.1:6382": "127.0.0.1:" + itoa(d),
-		"127.0.0.1:6390": "127.0.0.1:" + itoa(rr),
-		"127.0.0.1:6391": "127.0.0.1:" + itoa(first),
-		"127.0.0.1:6392": "127.0.0.1:" + itoa(first2),
-		"127.0.0.1:8404": "127.0.0.1:" + itoa(stats),
-	})
-	startProc(t, haproxy, "-db", "-f", cfg)
-	statsAddr := "127.0.0.1:" + itoa(stats)
-
-	state := func(want map[string]string) func() (bool, string) {
-		return func() (bool, string) {
-			got, err := haproxyStatus(statsAddr)
-			if err != nil {
-				return false, err.Error()
-			}
-			for k, v := range want {
-				if got[k] != v {
-					return false, fmt.Sprint(got)
-				}
-			}
-			return true, ""
-		}
-	}
-	waitFor(t, 15*time.Second, "checks settle", state(map[string]string{
-		"pair1_roundrobin/a": "UP", "pair1_roundrobin/b": "UP",
-		"pair1_first/a": "UP", "pair1_first/b": "UP",
-		"pair2_first/c": "DOWN", "pair2_first/d": "DOWN",
-	}))
-
-	firstAddr, rrAddr := "127.0.0.1:"+itoa(first), "127.0.0.1:"+itoa(rr)
-	if got := echoVia(t, firstAddr, pass); got != "fluidb" {
-		t.Fatalf("first healthy front end reached %q, want node A (fluidb)", got)
-	}
-	seen := map[string]bool{}
-	for i := 0; i < 4; i++ {
-		seen[echoVia(t, rrAddr, pass)] = true
-	}
-	if !seen["fluidb"] || !seen["node-b"] || len(seen) != 2 {
-		t.Fatalf("round robin reached %v, want both node A (fluidb) and node-b", seen)
-	}
-	// Data goes through too.
-	cl := dial(t, firstAddr)
-	cl.must(t, "+OK", "AUTH", pass)
-	cl.must(t, "+OK", "SET", "through", "haproxy")
-	direct := dial(t, a.addr())
-	direct.must(t, "+OK", "AUTH", pass)
-	direct.must(t, "haproxy", "GET", "through")
-
-	// Node A stops. Connections that were about to reach it are retried
-	// on B at once (option redispatch); within fall (2) x inter (1s), plus
-	// a check's duration, the check marks A down and new clients go to B.
-	a.stop()
-	if got := echoVia(t, firstAddr, pass); got != "node-b" {
-		t.Errorf("with node A stopped, the first healthy front end reached %q, want node-b", got)
-	}
-	took := waitFor(t, 10*time.Second, "node A marked down", state(map[string]string{
-		"pair1_first/a": "DOWN", "pair1_roundrobin/a": "DOWN",
-	}))
-	if took > 5*time.Second {
-		t.Errorf("node A marked down after %v; the check should notice within about 3s", took)
-	}
-	t.Logf("node A stopped: marked down after %v", took.Round(100*time.Millisecond))
-	for i := 0; i < 3; i++ {
-		if got := echoVia(t, rrAddr, pass); got != "node-b" {
-			t.Fatalf("round robin with node A down reached %q, want node-b", got)
-		}
-	}
-
-	a.start(t)
-	took = waitFor(t, 10*time.Second, "node A back up", state(map[string]string{
-		"pair1_first/a": "UP", "pair1_roundrobin/a": "UP",
-	}))
-	t.Logf("node A restarted: up again after %v", took.Round(100*time.Millisecond))
-	if got := echoVia(t, firstAddr, pass); got != "fluidb" {
-		t.Fatalf("with node A back, the first healthy front end reached %q, want node A (fluidb)", got)
-	}
-}
-
-// twemproxy with the shipped nutcracker.yml, its two pair addresses pointed
-// at two fluidb nodes (standing in for the pairs' front ends): it demands
-// the password, logs in to the nodes itself, spreads keys over both, keeps
-// hash-tagged keys together and reads them all back.
-func TestNutcrackerSpreadsKeys(t *testing.T) {
-	nutcracker := testutil.Need(t, "nutcracker")
-	pass := load(t, "instance-a.conf").Requirepass
-	n1 := startNode(t, "--requirepass", pass)
-	n2 := startNode(t, "--requirepass", pass)
-	listen, stats := port(t), port(t)
-	cfg := rewrite(t, "nutcracker.yml", map[string]string{
-		"127.0.0.1:22121": "127.0.0.1:" + itoa(listen),
-		"127.0.0.1:6391":  n1.addr(),
-		"127.0.0.1:6392":  n2.addr(),
-	})
-	startProc(t, nutcracker, "-c", cfg, "-s", itoa(stats), "-a", "127.0.0.1")
-	proxy := "127.0.0.1:" + itoa(listen)
-	waitFor(t, 10*time.Second, "nutcracker listens", func() (bool, string) {
-		c, err := net.DialTimeout("tcp", proxy, 200*time.Millisecond)
+// haproxyShows is a waitFor condition: every listed server has the given
+// check status.
+func haproxyShows(statsAddr string, want map[string]string) func() (bool, string) {
+	return func() (bool, string) {
+		got, err := haproxyStatus(statsAddr)
 		if err != nil {
 			return false, err.Error()
 		}
-		c.Close()
+		for k, v := range want {
+			if got[k] != v {
+				return false, fmt.Sprint(got)
+			}
+		}
 		return true, ""
-	})
+	}
+}
 
-	c := dial(t, proxy)
-	if got, _ := c.do("GET", "k"); !strings.HasPrefix(got, "-NOAUTH") {
-		t.Fatalf("GET before AUTH = %q, want -NOAUTH", got)
+// servedBy asks, on a new connection through a front end, which node
+// answers (by its port).
+func servedBy(t *testing.T, addr, password string) int {
+	t.Helper()
+	c := login(t, addr, password)
+	defer c.close()
+	got, err := c.do("CONFIG", "GET", "port")
+	if err != nil {
+		t.Fatalf("CONFIG GET port through %s: %v", addr, err)
 	}
-	c.must(t, "+OK", "AUTH", pass)
-	const keys = 200
-	for i := 0; i < keys; i++ {
-		c.must(t, "+OK", "SET", "key:"+itoa(i), "value:"+itoa(i))
+	_, p, _ := strings.Cut(got, "\n")
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatalf("CONFIG GET port through %s = %q", addr, got)
 	}
-	c.must(t, "+OK", "SET", "{user:7}:name", "ada")
-	c.must(t, "+OK", "SET", "{user:7}:city", "london")
-	c.must(t, "value:3\nvalue:150\nada", "MGET", "key:3", "key:150", "{user:7}:name")
-	for i := 0; i < keys; i++ {
-		c.must(t, "value:"+itoa(i), "GET", "key:"+itoa(i))
-	}
+	return n
+}
 
-	total := 0
-	for _, n := range []*node{n1, n2} {
-		d := dial(t, n.addr())
-		d.must(t, "+OK", "AUTH", pass)
-		size, err := d.do("DBSIZE")
-		if err != nil {
-			t.Fatal(err)
+// linked is a waitFor condition: each node's link to its peer is up.
+func linked(password string, nodes ...*node) func() (bool, string) {
+	return func() (bool, string) {
+		var state []string
+		ok := true
+		for _, n := range nodes {
+			c, err := connect(n.addr())
+			if err != nil {
+				return false, n.name + ": " + err.Error()
+			}
+			_, _ = c.do("AUTH", password)
+			role, _ := c.info("replication", "role")
+			link, err := c.info("replication", "master_link_status")
+			c.close()
+			if err != nil {
+				return false, n.name + ": " + err.Error()
+			}
+			state = append(state, n.name+" "+role+" link "+link)
+			ok = ok && role == "active-replica" && link == "up"
 		}
-		k, _ := strconv.Atoi(strings.TrimPrefix(size, ":"))
-		if k < keys/5 {
-			t.Errorf("node %d holds %d of %d keys: not spread", n.port, k, keys+2)
-		}
-		total += k
-		both, _ := d.do("EXISTS", "{user:7}:name", "{user:7}:city")
-		if both != ":0" && both != ":2" {
-			t.Errorf("node %d holds %s of the two {user:7} keys, want both or neither", n.port, both)
-		}
-	}
-	if total != keys+2 {
-		t.Errorf("the nodes hold %d keys, want %d", total, keys+2)
+		return ok, strings.Join(state, ", ")
 	}
 }
