@@ -20,3 +20,4 @@ go test -run '^$' -fuzz '^FuzzReader$' -fuzztime "$FUZZTIME" ./server/resp/
 go test -run '^$' -fuzz '^FuzzParse$' -fuzztime "$FUZZTIME" ./server/config/
 go test -run '^$' -fuzz '^FuzzDispatch$' -fuzztime "$FUZZTIME" ./server/
 go test -run '^$' -fuzz '^FuzzLoad$' -fuzztime "$FUZZTIME" ./server/rdb/
+go test -run '^$' -fuzz '^FuzzReadReply$' -fuzztime "$FUZZTIME" ./ops/

@@ -96,12 +96,13 @@ type activeState struct {
 
 	// The command being run: keys it touched (local writes), or records
 	// it relays verbatim (applied from a peer, fetch replies).
-	touched  []touchedKey
-	scratch  []byte
-	relay    []byte
-	relayN   int
-	relayOrg uint32
-	newTombs []fetchKey
+	touched    []touchedKey
+	touchedSet map[fetchKey]struct{} // dedupe once touched is long
+	scratch    []byte
+	relay      []byte
+	relayN     int
+	relayOrg   uint32
+	newTombs   []fetchKey
 
 	// Applying a peer's record: modified() stamps with the record's
 	// stamp instead of the clock's.
@@ -215,17 +216,17 @@ func (s *Server) activeModified(db *keyspace.DB, key []byte, e *keyspace.Entry) 
 		if e != nil {
 			prev, prevOrigin = e.Stamp, e.Origin
 		}
-		seen := false
-		for i := range a.touched {
-			if a.touched[i].db == db.ID && bytes.Equal(a.touched[i].key, key) {
-				seen = true
-				break
-			}
-		}
-		if !seen {
+		if !a.seenTouched(db.ID, key) {
 			a.touched = append(a.touched, touchedKey{db: db.ID, key: copyBytes(key), prev: prev, prevOrigin: prevOrigin})
 		}
 		st, or = s.clock.Next(), s.self
+		// A local write follows the key's current state, whatever our
+		// clock says: a peer's stamp that was too far ahead for our clock
+		// to absorb (clamped) would otherwise still beat this newer write
+		// on every node but this one.
+		if floor := s.stampFloor(db, key, prev); st <= floor {
+			st = floor + 1
+		}
 	}
 	if e != nil {
 		e.Stamp, e.Origin = st, or
@@ -238,6 +239,46 @@ func (s *Server) activeModified(db *keyspace.DB, key []byte, e *keyspace.Entry) 
 		return
 	}
 	s.setTomb(db.ID, key, st, or)
+}
+
+// seenTouched reports whether the running command already touched key
+// (a map past a few keys: DEBUG POPULATE and MSET touch thousands).
+func (a *activeState) seenTouched(db int, key []byte) bool {
+	if len(a.touched) < 16 {
+		for i := range a.touched {
+			if a.touched[i].db == db && bytes.Equal(a.touched[i].key, key) {
+				return true
+			}
+		}
+		return false
+	}
+	if a.touchedSet == nil {
+		a.touchedSet = map[fetchKey]struct{}{}
+	}
+	if len(a.touchedSet) == 0 {
+		for i := range a.touched {
+			a.touchedSet[fetchKey{a.touched[i].db, string(a.touched[i].key)}] = struct{}{}
+		}
+	}
+	k := fetchKey{db, string(key)}
+	if _, ok := a.touchedSet[k]; ok {
+		return true
+	}
+	a.touchedSet[k] = struct{}{}
+	return false
+}
+
+// stampFloor is the newest stamp key holds: its previous state's, its
+// tombstone's or its database's flush.
+func (s *Server) stampFloor(db *keyspace.DB, key []byte, prev uint64) uint64 {
+	floor := prev
+	if t := s.act.tombs[db.ID][string(key)]; t != nil && t.stamp > floor {
+		floor = t.stamp
+	}
+	if f := s.act.flushes[db.ID].stamp; f > floor {
+		floor = f
+	}
+	return floor
 }
 
 // setTomb records that key was deleted by the write (stamp, origin),
@@ -299,6 +340,7 @@ func (s *Server) activeFlush(group []effect) {
 		t.key = nil
 	}
 	a.touched = a.touched[:0]
+	clear(a.touchedSet)
 	if n > 1 {
 		b = wrapMulti(b)
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -218,5 +219,38 @@ func TestLocalWritesBecomeRecords(t *testing.T) {
 	}
 	if got := string(filterActive(mixed, uuid.New())); got != string(mixed) {
 		t.Fatal("records of other origins were filtered")
+	}
+}
+
+func TestLocalWriteBeatsClampedFutureStamp(t *testing.T) {
+	s, link, user, peer := activeTestNode(t)
+	s.cfg.ActiveReplicaMaxClockSkew = 1000
+	s.clock.MaxSkewMs = 1000
+	future := uint64(time.Now().Add(time.Hour).UnixMilli()) << 16
+	apply(link, peer, future, 0, "", "k", "STR", "from-the-future", "0")
+	if s.clock.Clamped != 1 {
+		t.Fatalf("clamped = %d, want 1", s.clock.Clamped)
+	}
+	// Our clock did not jump an hour ahead...
+	user.Do("SET", "other", "x")
+	if st := stampOfKey(t, user, "other"); st >= future {
+		t.Fatalf("the clock absorbed a stamp an hour ahead: %d", st)
+	}
+	// ...but a write to the key itself follows its state, so it wins on
+	// every node, not only here.
+	user.Do("SET", "k", "mine")
+	if st := stampOfKey(t, user, "k"); st <= future {
+		t.Fatalf("local write stamped %d, not after the key's %d", st, future)
+	}
+}
+
+func TestPopulateOnActiveNodeIsLinear(t *testing.T) {
+	s, _, user, _ := activeTestNode(t)
+	user.Do("DEBUG", "POPULATE", "50000")
+	if got := user.Do("DBSIZE"); got != ":50000\r\n" {
+		t.Fatalf("DBSIZE %q", got)
+	}
+	if s.act.offset == 0 {
+		t.Fatal("no records for the populated keys")
 	}
 }

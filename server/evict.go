@@ -60,7 +60,9 @@ func (s *Server) memoryForEviction() int64 {
 // (noeviction, or nothing left to evict).
 func (s *Server) performEvictions() bool {
 	max := s.cfg.Maxmemory
-	if max <= 0 {
+	if max <= 0 || (s.replPlainReplica() && s.cfg.ReplicaIgnoreMaxmemory) {
+		// A plain replica leaves evictions to its master, whose DELs
+		// arrive in the stream (replica-ignore-maxmemory, as Redis).
 		return true
 	}
 	policy := s.cfg.MaxmemoryPolicy

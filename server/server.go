@@ -71,6 +71,7 @@ type Server struct {
 	prop      propagation
 	repl      replState   // replication (replication.go)
 	act       activeState // active replication (active.go, conflict.go)
+	logFile   *os.File    // the logfile directive's file, closed at Shutdown
 
 	// beforeWrite, when set, runs before every write command with the
 	// command's arguments in c.argv (BGSAVE's copy-on-write hook).
@@ -177,6 +178,7 @@ func New(cfg *config.Config) (*Server, error) {
 			return nil, fmt.Errorf("can't open the log file: %w", err)
 		}
 		s.log.SetOutput(f)
+		s.logFile = f
 	}
 	return s, nil
 }
@@ -299,6 +301,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		if s.logFile != nil {
+			s.log.SetOutput(os.Stderr)
+			s.logFile.Close()
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

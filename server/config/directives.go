@@ -373,7 +373,7 @@ var table = []*directive{
 		doc:   "Multi-master replication: accept writes while replicating, resolving conflicts by timestamp; yes also sets replica-read-only no.",
 		field: func(c *Config) any { return &c.ActiveReplica }, after: activeReplicaSideEffects},
 	{name: "active-replica-max-clock-skew", kind: KindInt, min: 0, max: i64, def: "60000", mutable: true,
-		doc:   "Largest clock difference in milliseconds tolerated between active replicas before writes from a peer are refused.",
+		doc:   "A peer's write stamped more than this many milliseconds ahead of our clock is still applied, but our clock does not jump to it (INFO fluidb stamps_clamped counts them); 0 absorbs every stamp.",
 		field: func(c *Config) any { return &c.ActiveReplicaMaxClockSkew }},
 	{name: "active-replica-tombstone-horizon", kind: KindInt, min: 1, max: i64, def: "86400", mutable: true,
 		doc:   "Seconds a deletion tombstone is kept so late writes from peers cannot resurrect the key.",
