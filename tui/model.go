@@ -154,7 +154,10 @@ func (m Model) Paused() bool { return m.paused }
 // Run shows the dashboard on the terminal, fed by p (already started), until
 // the user quits or ctx ends.
 func Run(ctx context.Context, p *ops.Poller, opt Options) error {
-	prog := tea.NewProgram(New(p, opt), tea.WithAltScreen(), tea.WithContext(ctx))
+	// Signals end ctx (cmd/fluidb's main): bubbletea's own handler would
+	// race it at shutdown, blocked sending to a program that has stopped
+	// reading. Ctrl-C in the raw terminal is a key press, handled by Update.
+	prog := tea.NewProgram(New(p, opt), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	_, err := prog.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil // stopped by ctx (a signal): not a failure
