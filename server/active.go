@@ -123,7 +123,8 @@ type activeState struct {
 	localWon, remoteWon, dups, collected, fetches, fullSyncs, partialSyncs int64
 
 	// The replica side of an active link.
-	lastOrigin   []byte // parse cache: the last record's origin text
+	skipped      map[uuid.UUID]int64 // per origin: offset where records were last skipped
+	lastOrigin   []byte              // parse cache: the last record's origin text
 	lastOrgIdx   uint32
 	masterID     uuid.UUID
 	masterReplid string // the master's active stream we continue
@@ -152,6 +153,7 @@ func (s *Server) activeConfigChanged() {
 		a.on = true
 		a.replid = newReplID()
 		a.offset = 0
+		a.skipped = nil
 		a.bl = newBacklog(s.cfg.ReplBacklogSize, 0)
 		if a.sink == nil {
 			a.sink = &activeSink{s: s}
@@ -307,6 +309,30 @@ func (s *Server) activeExpired(db int, key []byte, e keyspace.Entry) {
 	}
 }
 
+// wantRecords reports whether records of origin are worth writing to
+// our active stream: some known peer other than origin may read them
+// (live or by a partial resync later), or the append-only file logs them.
+// A node never paired, or paired only with origin, skips the work; a
+// partial resync from before a skip is refused (lastSkipOff), so nobody
+// continues a stream with holes.
+func (s *Server) wantRecords(origin uint32) bool {
+	if s.aof.sink != nil && s.aof.state != aofOff {
+		return true
+	}
+	from := s.origins.ID(origin)
+	for id := range s.act.peers {
+		if id != from {
+			return true
+		}
+	}
+	for _, r := range s.repl.replicas {
+		if r.active && !r.dead && r.peerID != from {
+			return true
+		}
+	}
+	return false
+}
+
 // hasWork tells endCall that records wait even if no effect does.
 func (a *activeState) hasWork() bool {
 	return a.on && (len(a.touched) > 0 || a.relayN > 0)
@@ -328,6 +354,16 @@ func (s *Server) activeFlush(group []effect) {
 		a.relay, a.relayN = a.relay[:0], 0
 	}
 	if len(a.touched) == 0 {
+		return
+	}
+	if !s.wantRecords(s.self) {
+		for i := range a.touched {
+			a.touched[i].key = nil
+		}
+		a.touched = a.touched[:0]
+		clear(a.touchedSet)
+		a.newTombs = a.newTombs[:0]
+		a.skippedRecords(s.nodeID)
 		return
 	}
 	b := a.scratch[:0]
@@ -672,7 +708,7 @@ func (s *Server) activeSync(r *replica) {
 	s.seePeer(r.peerID, r.name())
 	replid := string(r.c.argv[1])
 	off, ok := parseInt(r.c.argv[2])
-	if ok && replid == a.replid && a.bl != nil && a.bl.covers(off) {
+	if ok && a.canContinue(r.peerID, replid, off) {
 		r.header = append(r.header, "+CONTINUE "+a.replid+"\r\n"...)
 		data := filterActive(a.bl.from(off), r.peerID)
 		r.out = append(r.out, data...)
@@ -695,6 +731,31 @@ func (s *Server) activeSync(r *replica) {
 	r.state = replicaWaitBgsave
 	s.log.Printf("Active full resynchronization with %s (%s).", r.name(), r.peerID)
 	s.attachReplica(r)
+}
+
+// canContinue reports whether peer, which has our active stream up to
+// off-1, can be sent the rest from the backlog: same history, still in the
+// backlog, and no records it needs were skipped after what it has (records
+// of its own origin never matter to it).
+func (a *activeState) canContinue(peer uuid.UUID, replid string, off int64) bool {
+	if replid != a.replid || a.bl == nil || !a.bl.covers(off) {
+		return false
+	}
+	for origin, at := range a.skipped {
+		if origin != peer && off <= at+1 {
+			return false
+		}
+	}
+	return true
+}
+
+// skippedRecords notes that records of origin were not written at the
+// current offset (wantRecords said nobody needed them).
+func (a *activeState) skippedRecords(origin uuid.UUID) {
+	if a.skipped == nil {
+		a.skipped = map[uuid.UUID]int64{}
+	}
+	a.skipped[origin] = a.offset
 }
 
 // ---- tombstones, peers, conflicts ----

@@ -102,6 +102,12 @@ func fluidbApplyCmd(c *Client) {
 	s.observeStamp(rec)
 	if s.applyRecord(c, rec) {
 		a := &s.act
+		if !s.wantRecords(rec.origin) {
+			// Nobody but the record's origin could use it.
+			a.skippedRecords(rec.in.origin)
+			c.addOK()
+			return
+		}
 		if a.relayN > 0 && a.relayOrg != rec.origin {
 			s.activeFlush(nil)
 		}

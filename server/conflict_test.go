@@ -24,7 +24,41 @@ func activeTestNode(t *testing.T) (s *Server, link, user *Client, peer string) {
 	link = s.NewTestClient()
 	link.flags |= flagMaster
 	s.act.linkActive = true
-	return s, link, s.NewTestClient(), uuid.NewString()
+	peer = uuid.NewString()
+	s.seePeer(uuid.MustParse(peer), "127.0.0.1:1") // paired: records are worth writing
+	return s, link, s.NewTestClient(), peer
+}
+
+func TestNeverPairedNodeSkipsRecords(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ActiveReplica = true
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.NewTestClient()
+	c.Do("SET", "a", "1")
+	c.Do("DEL", "a")
+	if s.act.offset != 0 {
+		t.Fatalf("a node with no peer wrote %d bytes of records", s.act.offset)
+	}
+	if got := c.Do("FLUIDB", "STAMP", "a"); !strings.Contains(got, "deleted") {
+		t.Fatalf("the tombstone must still be kept: %q", got)
+	}
+	// Once a peer is known, records flow; a resync from before the skip is
+	// a full one.
+	s.seePeer(uuid.New(), "127.0.0.1:1")
+	c.Do("SET", "b", "2")
+	if s.act.offset == 0 {
+		t.Fatal("no records once paired")
+	}
+	other := uuid.New()
+	if s.act.canContinue(other, s.act.replid, 1) {
+		t.Fatal("a peer with nothing after the skipped records was offered a partial resync")
+	}
+	if !s.act.canContinue(other, s.act.replid, s.act.offset+1) {
+		t.Fatal("a peer with everything was refused a partial resync")
+	}
 }
 
 // meta encodes a record's meta argument (db 0).
@@ -252,5 +286,22 @@ func TestPopulateOnActiveNodeIsLinear(t *testing.T) {
 	}
 	if s.act.offset == 0 {
 		t.Fatal("no records for the populated keys")
+	}
+}
+
+func TestRecordsOfTheOnlyPeerAreNotRelayed(t *testing.T) {
+	s, link, _, peer := activeTestNode(t)
+	start := s.act.offset
+	apply(link, peer, 1<<40, 0, "", "k", "STR", "v", "0")
+	if s.act.offset != start {
+		t.Fatalf("a record from the only peer was relayed (%d bytes)", s.act.offset-start)
+	}
+	// That peer can still continue our stream partially; any other node
+	// that had it only up to here cannot.
+	if !s.act.canContinue(uuid.MustParse(peer), s.act.replid, s.act.offset+1) {
+		t.Fatal("the origin of the skipped records was refused a partial resync")
+	}
+	if s.act.canContinue(uuid.New(), s.act.replid, s.act.offset+1) {
+		t.Fatal("another node was offered a stream with records missing")
 	}
 }
