@@ -1183,6 +1183,7 @@ func (s *Server) aofStartRewrite() error {
 
 // aofRunRewrite writes the snapshot off the lock, then installs it.
 func (s *Server) aofRunRewrite(rw *aofRewrite, conv aofConvert) {
+	defer backgroundCPU()()
 	bg := rw.bg
 	_, err := writeSnapshotFile(bg.opts, func(w *rdb.Writer) error {
 		return s.walkSnapshot(bg, w)

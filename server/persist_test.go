@@ -92,7 +92,7 @@ func ptEncoding(e *keyspace.Entry) string {
 	return ""
 }
 
-func ptDiff(t *testing.T, got, want map[string]string) {
+func ptDiff(t testing.TB, got, want map[string]string) {
 	t.Helper()
 	n := 0
 	for k, w := range want {
@@ -784,7 +784,7 @@ func ptLastLines(s string, n int) string {
 	return strings.Join(l, "\n")
 }
 
-func ptStartRedis(t *testing.T, dir string, port int) (string, func()) {
+func ptStartRedis(t testing.TB, dir string, port int) (string, func()) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -815,7 +815,7 @@ func ptStartRedis(t *testing.T, dir string, port int) (string, func()) {
 
 // ptCompareRedis checks that redis-server (through rc) holds exactly the
 // keys and values of s, database by database; it returns the key count.
-func ptCompareRedis(t *testing.T, s *Server, rc *redis.Client) int {
+func ptCompareRedis(t testing.TB, s *Server, rc *redis.Client) int {
 	t.Helper()
 	ctx := context.Background()
 	n := 0
@@ -869,7 +869,7 @@ func ptValueCanon(e *keyspace.Entry) string {
 	return c[:strings.LastIndex(c, " ttl=")]
 }
 
-func ptRedisCanon(ctx context.Context, t *testing.T, rc *redis.Conn, k string) string {
+func ptRedisCanon(ctx context.Context, t testing.TB, rc *redis.Conn, k string) string {
 	typ, err := rc.Type(ctx, k).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -904,14 +904,15 @@ func ptRedisCanon(ctx context.Context, t *testing.T, rc *redis.Conn, k string) s
 	return fmt.Sprintf("%s [%s]", typ, strings.Join(parts, " "))
 }
 
-// TestPersistFigures measures, with 1M keys: SAVE and load time (and
+// BenchmarkPersistFigures measures, with 1M keys: SAVE and load time (and
 // redis-server's on the same data, loaded with redis-cli --pipe), and the
-// longest pause a client sees during a BGSAVE plus the memory it takes.
-// It prints figures and asserts nothing. Run with FLUIDB_PERSIST_BENCH=1.
-func TestPersistFigures(t *testing.T) {
-	if os.Getenv("FLUIDB_PERSIST_BENCH") == "" {
-		t.Skip("set FLUIDB_PERSIST_BENCH=1 to measure (takes a minute)")
-	}
+// longest pause a client sees during a BGSAVE plus the memory it takes. It
+// prints figures and asserts nothing; it runs once whatever b.N is:
+//
+//	GOMAXPROCS=1 go test ./server -run '^$' -bench PersistFigures -benchtime 1x -v
+func BenchmarkPersistFigures(b *testing.B) { persistFigures(b) }
+
+func persistFigures(t testing.TB) {
 	const n = 1000000
 	dir := t.TempDir()
 	// The data: 1M keys, mostly short strings, some of each collection.
@@ -1080,7 +1081,7 @@ type ptQuiet struct{}
 
 func (ptQuiet) Write(p []byte) (int, error) { return len(p), nil }
 
-func ptPipeIn(t *testing.T, addr, data string) {
+func ptPipeIn(t testing.TB, addr, data string) {
 	t.Helper()
 	pc := exec.Command("redis-cli", "-u", "redis://"+addr, "--pipe")
 	pc.Stdin = strings.NewReader(data)

@@ -740,6 +740,7 @@ func (s *Server) replSnapshot() (write func(w io.Writer) error, ok bool) {
 // runReplSnapshot is runBgsave's walk writing to w.
 func (s *Server) runReplSnapshot(bg *bgSave, out io.Writer) error {
 	defer close(bg.done)
+	defer backgroundCPU()()
 	w := rdb.NewWriter(out, bg.opts.checksum)
 	err := func() error {
 		if err := s.walkSnapshot(bg, w); err != nil {
