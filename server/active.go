@@ -123,16 +123,23 @@ type activeState struct {
 	localWon, remoteWon, dups, collected, fetches, fullSyncs, partialSyncs int64
 
 	// The replica side of an active link.
-	skipped      map[uuid.UUID]int64 // per origin: offset where records were last skipped
-	lastOrigin   []byte              // parse cache: the last record's origin text
-	lastOrgIdx   uint32
-	masterID     uuid.UUID
-	masterReplid string // the master's active stream we continue
-	masterOff    int64
-	linkActive   bool // the current master link carries records
-	skipAdj      int64
-	fetchNeed    map[fetchKey]uint64
-	fetchQ       []fetchKey
+	skipped map[uuid.UUID]int64 // per origin: offset where records were last skipped
+	// lineage: the processes whose data this one loaded at boot (the
+	// snapshot's writer, and its own lineage), newest first.
+	lineage []string
+	// collectedFor: per peer, the newest tombstone collected because
+	// that peer had acknowledged it (see mergeEntry).
+	collectedFor  map[uuid.UUID]uint64
+	resurrections int64
+	lastOrigin    []byte // parse cache: the last record's origin text
+	lastOrgIdx    uint32
+	masterID      uuid.UUID
+	masterReplid  string // the master's active stream we continue
+	masterOff     int64
+	linkActive    bool // the current master link carries records
+	skipAdj       int64
+	fetchNeed     map[fetchKey]uint64
+	fetchQ        []fetchKey
 }
 
 // activeSink is active replication's place in the effects pipeline: it
@@ -842,15 +849,28 @@ func (s *Server) collectTombs(now time.Time) {
 	if acked < 0 {
 		acked = 0 // no peer ever: keep them for the horizon
 	}
-	for db, m := range a.tombs {
+	for _, m := range a.tombs {
 		for k, t := range m {
-			if (acked > 0 && t.off <= acked) || nowMs-t.at > horizon {
-				delete(m, k)
-				a.nTombs--
-				a.collected++
+			byAck := acked > 0 && t.off <= acked
+			if !byAck && nowMs-t.at <= horizon {
+				continue
 			}
+			if byAck {
+				// Each peer that acknowledged it held the deletion: if
+				// it ever shows us that key again at or below this
+				// stamp, it is a stale copy (a restart from an older
+				// snapshot), not a write we missed.
+				for id := range connected {
+					if a.collectedFor == nil {
+						a.collectedFor = map[uuid.UUID]uint64{}
+					}
+					a.collectedFor[id] = max(a.collectedFor[id], t.stamp)
+				}
+			}
+			delete(m, k)
+			a.nTombs--
+			a.collected++
 		}
-		_ = db
 	}
 }
 
@@ -915,6 +935,33 @@ func (s *Server) activeSaveAux(aux [][2]string) [][2]string {
 		}
 	}
 	return aux
+}
+
+// lineageOf reads a snapshot's lineage: its writer and the writer's own
+// lineage, at most 8 processes.
+func lineageOf(info *rdb.Info) []string {
+	if info == nil || info.Aux[rdb.AuxNode] == "" {
+		return nil
+	}
+	out := []string{info.Aux[rdb.AuxNode]}
+	if l := info.Aux[rdb.AuxLineage]; l != "" {
+		out = append(out, strings.Split(l, ",")...)
+	}
+	return out[:min(len(out), 8)]
+}
+
+// staleBelow is the newest collected tombstone the writer of a peer's
+// snapshot (or a process whose data it holds) had acknowledged: a key in
+// that snapshot stamped at or below it, which we hold no trace of, was
+// deleted and its tombstone collected since.
+func (s *Server) staleBelow(info *rdb.Info) uint64 {
+	var w uint64
+	for _, id := range lineageOf(info) {
+		if u, err := uuid.Parse(id); err == nil {
+			w = max(w, s.act.collectedFor[u])
+		}
+	}
+	return w
 }
 
 // activeLoadAux restores tombstones and flush stamps read from a snapshot
@@ -1035,6 +1082,7 @@ func (s *Server) activeInfo() [][2]string {
 	add("stamps_clamped", int64(s.clock.Clamped))
 	add("duplicates_dropped", a.dups)
 	add("fetches", a.fetches)
+	add("resurrections_prevented", a.resurrections)
 	add("full_syncs", a.fullSyncs)
 	add("partial_syncs", a.partialSyncs)
 	add("active_repl_offset", a.offset)

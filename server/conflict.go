@@ -530,6 +530,9 @@ func fluidbCmd(c *Client) {
 // clients keep being served; nothing is flushed.
 func (s *Server) mergeLoaded(ld *loaded) (merged int64) {
 	const chunk = 256
+	s.mu.Lock()
+	stale := s.staleBelow(ld.info)
+	s.mu.Unlock()
 	type kv struct {
 		key string
 		e   *keyspace.Entry
@@ -539,7 +542,7 @@ func (s *Server) mergeLoaded(ld *loaded) (merged int64) {
 		flush := func() {
 			s.mu.Lock()
 			for _, p := range batch {
-				merged += s.mergeEntry(dbi, []byte(p.key), p.e, ld)
+				merged += s.mergeEntry(dbi, []byte(p.key), p.e, ld, stale)
 			}
 			s.mu.Unlock()
 			batch = batch[:0]
@@ -590,12 +593,29 @@ func (s *Server) mergeLoaded(ld *loaded) (merged int64) {
 }
 
 // mergeEntry merges one key of a peer's snapshot (s.mu held).
-func (s *Server) mergeEntry(dbi int, key []byte, e *keyspace.Entry, ld *loaded) int64 {
+func (s *Server) mergeEntry(dbi int, key []byte, e *keyspace.Entry, ld *loaded, stale uint64) int64 {
 	db := s.dbs[dbi]
 	org := s.origins.Intern(ld.origins.ID(e.Origin))
 	id := s.origins.ID(org)
 	rec := &record{in: stampID{e.Stamp, id}, origin: org, prev: stampID{e.Stamp, id}, db: dbi, key: key, op: "SET"}
 	cur, live := s.current(db, key)
+	if live == nil && cur.stamp == 0 && e.Stamp != 0 && e.Stamp <= stale {
+		// A key we deleted (and, the peer having acknowledged it, forgot
+		// the tombstone of) is back from an old snapshot: delete it again,
+		// just after the stale copy, so the peer drops it too.
+		a := &s.act
+		st := e.Stamp + 1
+		s.setTomb(dbi, key, st, s.self)
+		if a.relayN > 0 && a.relayOrg != s.self {
+			s.activeFlush(nil)
+		}
+		a.relay = s.appendRecord(a.relay, st, s.self, e.Stamp, org, dbi, key, opDel)
+		a.relayN++
+		a.relayOrg = s.self
+		a.resurrections++
+		s.afterMerge()
+		return 0
+	}
 	if live != nil && cur.origin != id && cur.stamp != 0 && e.Stamp != 0 {
 		// A snapshot has no history: two different writers' states of
 		// one key are counted as a conflict (one node's newer write

@@ -104,6 +104,9 @@ func (s *Server) saveOptions(temp string) *saveOpts {
 	// Active replication's tombstones and flush stamps (fluidb-tomb,
 	// fluidb-flush; docs/persistence.md).
 	o.aux = s.activeSaveAux(o.aux)
+	if len(s.act.lineage) > 0 {
+		o.aux = append(o.aux, [2]string{rdb.AuxLineage, strings.Join(s.act.lineage, ",")})
+	}
 	return o
 }
 
@@ -794,6 +797,7 @@ func (s *Server) loadRDBLocked(in io.Reader, size int64, yield bool) error {
 	}
 	s.clock.Restore(max(info.HLC, info.MaxStamp))
 	s.activeLoadAux(info)
+	s.act.lineage = lineageOf(info)
 	s.persist.loadedReplID, s.persist.loadedReplOffset = info.ReplID, info.ReplOffset
 	s.stats.dirty = 0
 	s.log.Printf("Done loading RDB (format %d, %s), keys loaded: %d, keys expired: %d.",

@@ -564,3 +564,28 @@ func TestDeleteSurvivesOneWayPartition(t *testing.T) {
 	wantAbsent(t, 0, "k", p.a, p.b)
 	wantAbsent(t, 0, "h", p.a, p.b)
 }
+
+// TestDeleteSurvivesRestartAfterCollection: B saves, the key is deleted on
+// A, both nodes acknowledge and collect the tombstone, then B is killed and
+// comes back from its snapshot, which still holds the key. The key must
+// stay deleted, on both nodes.
+func TestDeleteSurvivesRestartAfterCollection(t *testing.T) {
+	p := startPair(t, pairOpts{})
+	p.a.must("SET", "gone", "v")
+	p.a.must("SET", "kept", "v")
+	p.waitSettled(10 * time.Second)
+	p.b.must("SAVE")
+	p.a.must("DEL", "gone")
+	p.waitSettled(10 * time.Second)
+	waitFor(t, 10*time.Second, "both nodes collect the tombstone", func() bool {
+		return p.a.info("fluidb")["tombstones"] == "0" && p.b.info("fluidb")["tombstones"] == "0"
+	})
+	p.b.kill()
+	p.restartB()
+	if v, _ := p.b.do("EXISTS", "gone"); v != int64(1) {
+		t.Fatalf("B did not come back from its snapshot (EXISTS gone = %#v)", v)
+	}
+	p.waitSettled(20 * time.Second)
+	wantAbsent(t, 0, "gone", p.a, p.b)
+	wantString(t, 0, "kept", "v", p.a, p.b)
+}
