@@ -79,14 +79,14 @@ const (
 
 // fluidb's AUX field names. Redis ignores AUX fields it does not know.
 const (
-	AuxNode       = "fluidb-node"   // this node's UUID, text form
-	AuxHLC        = "fluidb-hlc"    // clock high-water mark, decimal
-	AuxVersion    = "fluidb-ver"    // fluidb version that wrote the file
-	AuxOrigin     = "fluidb-origin" // defines a file-local origin index
-	AuxStamp      = "fluidb-stamp"  // stamp and origin of the next key
+	AuxNode       = "fluidb-node"    // this node's UUID, text form
+	AuxHLC        = "fluidb-hlc"     // clock high-water mark, decimal
+	AuxVersion    = "fluidb-ver"     // fluidb version that wrote the file
+	AuxOrigin     = "fluidb-origin"  // defines a file-local origin index
+	AuxStamp      = "fluidb-stamp"   // stamp and origin of the next key
 	AuxLineage    = "fluidb-lineage" // earlier processes whose data the file holds, comma-separated UUIDs
-	AuxTomb       = "fluidb-tomb"   // a delete tombstone: "<db> <stamp> <origin-uuid> <key>"
-	AuxFlush      = "fluidb-flush"  // a database's flush stamp: "<db> <stamp> <origin-uuid>"
+	AuxTomb       = "fluidb-tomb"    // a delete tombstone: "<db> <stamp> <origin-uuid> <key>"
+	AuxFlush      = "fluidb-flush"   // a database's flush stamp: "<db> <stamp> <origin-uuid>"
 	AuxReplID     = "repl-id"
 	AuxReplOffset = "repl-offset"
 )
