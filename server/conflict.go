@@ -328,7 +328,10 @@ func (s *Server) applyEffect(c *Client, rec *record) bool {
 		return false
 	}
 	cmd := s.cmds[strings.ToLower(string(rec.args[0]))]
-	if cmd == nil || !arityOK(cmd, len(rec.args)) || cmd.Flags&FlagWrite == 0 {
+	// Only a single-key write on the record's own key: the base check
+	// says nothing about any other key.
+	if cmd == nil || !arityOK(cmd, len(rec.args)) || cmd.Flags&FlagWrite == 0 ||
+		cmd.FirstKey != 1 || cmd.LastKey != 1 || cmd.KeysFn != nil || !bytes.Equal(rec.args[1], rec.key) {
 		s.log.Printf("Active replication: cannot apply %q for key %q", rec.args[0], rec.key)
 		return false
 	}
