@@ -108,12 +108,7 @@ func fluidbApplyCmd(c *Client) {
 			c.addOK()
 			return
 		}
-		if a.relayN > 0 && a.relayOrg != rec.origin {
-			s.activeFlush(nil)
-		}
-		a.relay = appendRESP(a.relay, c.argv)
-		a.relayN++
-		a.relayOrg = rec.origin
+		s.relayed(appendRESP(s.relayBuf(rec.origin), c.argv))
 	}
 	c.addOK()
 }
@@ -430,13 +425,24 @@ func (s *Server) fetchReply(db int, key []byte) {
 	} else {
 		b = s.appendRecord(b, cur.stamp, org, cur.stamp, org, db, key, opDel)
 	}
+	s.relayed(append(s.relayBuf(org), b...))
+}
+
+// relayBuf returns the buffer of records this command relays, ready for
+// one of origin org (a group holds one origin's records: another origin's
+// flushes it first); the caller appends the record and calls relayed.
+func (s *Server) relayBuf(org uint32) []byte {
 	a := &s.act
 	if a.relayN > 0 && a.relayOrg != org {
 		s.activeFlush(nil)
 	}
-	a.relay = append(a.relay, b...)
-	a.relayN++
 	a.relayOrg = org
+	return a.relay
+}
+
+func (s *Server) relayed(b []byte) {
+	s.act.relay = b
+	s.act.relayN++
 }
 
 // fluidbSkipCmd accounts for stream bytes our master did not send us
@@ -580,9 +586,7 @@ func (s *Server) mergeLoaded(ld *loaded) (merged int64) {
 			org := s.origins.Intern(id)
 			rec := &record{in: stampID{t.Stamp, id}, origin: org, prev: stampID{t.Stamp, id}, db: t.DB, key: t.Key, op: "DEL"}
 			if s.applyRecord(nil, rec) {
-				s.act.relay = s.appendRecord(s.act.relay, t.Stamp, org, t.Stamp, org, t.DB, t.Key, opDel)
-				s.act.relayN++
-				s.act.relayOrg = org
+				s.relayed(s.appendRecord(s.relayBuf(org), t.Stamp, org, t.Stamp, org, t.DB, t.Key, opDel))
 				s.afterMerge()
 			}
 			if i%chunk == chunk-1 {
@@ -609,12 +613,7 @@ func (s *Server) mergeEntry(dbi int, key []byte, e *keyspace.Entry, ld *loaded, 
 		a := &s.act
 		st := e.Stamp + 1
 		s.setTomb(dbi, key, st, s.self)
-		if a.relayN > 0 && a.relayOrg != s.self {
-			s.activeFlush(nil)
-		}
-		a.relay = s.appendRecord(a.relay, st, s.self, e.Stamp, org, dbi, key, opDel)
-		a.relayN++
-		a.relayOrg = s.self
+		s.relayed(s.appendRecord(s.relayBuf(s.self), st, s.self, e.Stamp, org, dbi, key, opDel))
 		a.resurrections++
 		s.afterMerge()
 		return 0
@@ -644,9 +643,7 @@ func (s *Server) mergeEntry(dbi int, key []byte, e *keyspace.Entry, ld *loaded, 
 	s.installState(db, key, val, e.Expire, live, payload)
 	a.applying = false
 	if ne := db.Get(key); ne != nil {
-		a.relay = s.appendStateRecord(a.relay, ne, ne.Stamp, ne.Origin, dbi, key)
-		a.relayN++
-		a.relayOrg = org
+		s.relayed(s.appendStateRecord(s.relayBuf(org), ne, ne.Stamp, ne.Origin, dbi, key))
 	}
 	s.afterMerge()
 	return 1
