@@ -553,6 +553,7 @@ func (s *Server) mergeLoaded(ld *loaded) (merged int64) {
 			for _, p := range batch {
 				merged += s.mergeEntry(dbi, []byte(p.key), p.e, ld, stale)
 			}
+			s.afterCommand() // clients blocked on merged keys are served
 			s.mu.Unlock()
 			batch = batch[:0]
 		}

@@ -305,3 +305,29 @@ func TestRecordsOfTheOnlyPeerAreNotRelayed(t *testing.T) {
 		t.Fatal("another node was offered a stream with records missing")
 	}
 }
+
+func TestMergeServesBlockedClients(t *testing.T) {
+	s, _, _, peer := activeTestNode(t)
+	waiter := s.NewTestClient()
+	// BLPOP blocks (no reply yet).
+	if got := waiter.Do("BLPOP", "q", "0"); got != "" {
+		t.Fatalf("BLPOP answered at once: %q", got)
+	}
+	// A peer's snapshot holding q is merged (a full sync).
+	other, err := New(testConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := other.NewTestClient()
+	oc.Do("RPUSH", "q", "job")
+	ld := &loaded{dbs: other.dbs, origins: other.origins}
+	e := other.dbs[0].Get([]byte("q"))
+	e.Stamp, e.Origin = 1<<40, other.origins.Intern(uuid.MustParse(peer))
+	s.mergeLoaded(ld)
+	waiter.mu.Lock()
+	got := string(waiter.out)
+	waiter.mu.Unlock()
+	if got != "*2\r\n$1\r\nq\r\n$3\r\njob\r\n" {
+		t.Fatalf("blocked BLPOP after the merge got %q", got)
+	}
+}
