@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/fluidb/fluidb/server/keyspace"
 	"github.com/fluidb/fluidb/server/rdb"
+	"github.com/fluidb/fluidb/server/resp"
 )
 
 // Active replication (docs/active-replication.md): the sending side. With
@@ -611,9 +613,14 @@ func (s *Server) flushSkip(r *replica) {
 }
 
 // filterActive rewrites a stretch of the active stream for the peer id:
-// groups of records that came from id become FLUIDB.SKIP markers.
+// groups of records that came from id become FLUIDB.SKIP markers. The
+// stretch is read with the server's own RESP reader; byte positions come
+// from what the reader consumed.
 func filterActive(data []byte, id uuid.UUID) []byte {
-	idStr := id[:]
+	src := bytes.NewReader(data)
+	rd := resp.NewReader(src, 64<<10)
+	rd.MaxBulkLen, rd.MaxQueryBuf = math.MaxInt64, math.MaxInt64
+	consumed := func() int { return len(data) - src.Len() - rd.Buffered() }
 	out := make([]byte, 0, len(data))
 	var skip int64
 	flush := func() {
@@ -624,86 +631,51 @@ func filterActive(data []byte, id uuid.UUID) []byte {
 			skip = 0
 		}
 	}
-	for len(data) > 0 {
-		n, origin := streamGroup(data)
-		if n <= 0 {
+	for start := 0; start < len(data); {
+		fromPeer, ok := readGroup(rd, id)
+		end := consumed()
+		if !ok {
 			// Not a well-formed stretch (cannot happen: we wrote it);
 			// send the rest as it is.
 			flush()
-			return append(out, data...)
+			return append(out, data[start:]...)
 		}
-		if origin != nil && bytes.Equal(origin, idStr) {
-			skip += int64(n)
+		if fromPeer {
+			skip += int64(end - start)
 		} else {
 			flush()
-			out = append(out, data[:n]...)
+			out = append(out, data[start:end]...)
 		}
-		data = data[n:]
+		start = end
 	}
 	flush()
 	return out
 }
 
-// streamGroup measures the command (or MULTI...EXEC group) at the start of
-// data, returning its length and the origin of its first record.
-func streamGroup(data []byte) (int, []byte) {
-	n, argv := parseCommand(data)
-	if n <= 0 || len(argv) == 0 {
-		return -1, nil
-	}
-	if !strings.EqualFold(string(argv[0]), "multi") {
-		if strings.EqualFold(string(argv[0]), "fluidb.apply") && len(argv) > 1 && len(argv[1]) >= 16 {
-			return n, argv[1][:16]
+// readGroup reads one command, or a MULTI...EXEC group, and reports
+// whether its records came from id (a group holds one origin's records:
+// its first record's origin decides).
+func readGroup(rd *resp.Reader, id uuid.UUID) (fromPeer, ok bool) {
+	inMulti, decided := false, false
+	for first := true; ; first = false {
+		argv, err := rd.ReadCommand()
+		if err != nil || len(argv) == 0 {
+			return false, false
 		}
-		return n, nil
-	}
-	total := n
-	var origin []byte
-	for {
-		m, argv := parseCommand(data[total:])
-		if m <= 0 || len(argv) == 0 {
-			return -1, nil
+		name := string(argv[0])
+		switch {
+		case first && strings.EqualFold(name, "multi"):
+			inMulti = true
+			continue
+		case inMulti && strings.EqualFold(name, "exec"):
+			return fromPeer, true
+		case !decided && strings.EqualFold(name, "fluidb.apply") && len(argv) > 1 && len(argv[1]) >= 16:
+			fromPeer, decided = bytes.Equal(argv[1][:16], id[:]), true
 		}
-		total += m
-		if origin == nil && len(argv) > 1 && len(argv[1]) >= 16 && strings.EqualFold(string(argv[0]), "fluidb.apply") {
-			origin = argv[1][:16]
-		}
-		if strings.EqualFold(string(argv[0]), "exec") {
-			return total, origin
+		if !inMulti {
+			return fromPeer, true
 		}
 	}
-}
-
-// parseCommand reads one RESP array of bulk strings from data.
-func parseCommand(data []byte) (int, [][]byte) {
-	line := func(p int) (int64, int, bool) {
-		end := bytes.Index(data[p:], []byte("\r\n"))
-		if end < 0 {
-			return 0, 0, false
-		}
-		v, err := strconv.ParseInt(string(data[p+1:p+end]), 10, 64)
-		return v, p + end + 2, err == nil
-	}
-	if len(data) == 0 || data[0] != '*' {
-		return -1, nil
-	}
-	cnt, p, ok := line(0)
-	if !ok || cnt < 0 || cnt > 1<<20 {
-		return -1, nil
-	}
-	argv := make([][]byte, 0, cnt)
-	for i := int64(0); i < cnt; i++ {
-		if p >= len(data) || data[p] != '$' {
-			return -1, nil
-		}
-		l, q, ok := line(p)
-		if !ok || l < 0 || q+int(l)+2 > len(data) {
-			return -1, nil
-		}
-		argv = append(argv, data[q:q+int(l)])
-		p = q + int(l) + 2
-	}
-	return p, argv
 }
 
 // activeSync serves an active replica's PSYNC from our active stream: a

@@ -1160,18 +1160,7 @@ func (s *Server) aofStartRewrite() error {
 		o.file = fmt.Sprintf("temp-rewriteaof-bg-%d.rdb", pid)
 	}
 	rw.rdbTemp = filepath.Join(o.dir, o.file)
-	bg := &bgSave{start: rw.start, opts: o, dirtyAtStart: s.stats.dirty, done: make(chan struct{})}
-	bg.enc.Compress = o.compress
-	s.persist.dumpEnc.Compress = o.compress
-	bg.dbs = make([]bgDB, len(s.dbs))
-	for i, db := range s.dbs {
-		bg.dbs[i] = bgDB{db: db, keys: db.Len(), expires: db.ExpiresLen(), side: map[string]*sideRec{}}
-		bg.dbs[i].finished = db.Len() == 0
-		bg.keysTotal += int64(db.Len())
-	}
-	rw.bg = bg
-	s.persist.bg = bg
-	s.beforeWrite = s.bgBeforeWrite
+	rw.bg = s.beginWalk(rw.start, o)
 	a.rw = rw
 	a.scheduled = false
 	a.childActive.Store(true)
@@ -1183,30 +1172,15 @@ func (s *Server) aofStartRewrite() error {
 
 // aofRunRewrite writes the snapshot off the lock, then installs it.
 func (s *Server) aofRunRewrite(rw *aofRewrite, conv aofConvert) {
-	defer backgroundCPU()()
 	bg := rw.bg
-	_, err := writeSnapshotFile(bg.opts, func(w *rdb.Writer) error {
-		return s.walkSnapshot(bg, w)
-	}, func(from, to string) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if bg.aborted {
-			return errBgAborted
-		}
-		return os.Rename(from, to)
-	})
+	_, err := s.walkToFile(bg)
 	if err == nil && !rw.preamble {
 		err = conv.file(rw.rdbTemp, rw.result)
 		os.Remove(rw.rdbTemp)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.persist.bg == bg {
-		s.persist.bg = nil
-		if !bg.aborted {
-			s.beforeWrite = nil
-		}
-	}
+	s.endWalk(bg)
 	close(bg.done)
 	s.aofRewriteDone(rw, err)
 }

@@ -58,13 +58,13 @@ func recordOp(b []byte) string {
 	return strings.ToUpper(string(b))
 }
 
-func parseRecord(s *Server, argv [][]byte) (*record, string) {
+func parseRecord(s *Server, argv [][]byte) (record, string) {
 	m, ok := parseMeta(argv[1])
 	if !ok {
-		return nil, "ERR malformed record"
+		return record{}, "ERR malformed record"
 	}
 	if m.db >= uint64(len(s.dbs)) {
-		return nil, "ERR DB index is out of range"
+		return record{}, "ERR DB index is out of range"
 	}
 	a := &s.act
 	var org uint32
@@ -74,7 +74,7 @@ func parseRecord(s *Server, argv [][]byte) (*record, string) {
 		org = s.origins.Intern(m.origin)
 		a.lastOrigin, a.lastOrgIdx = append(a.lastOrigin[:0], argv[1][:16]...), org
 	}
-	return &record{
+	return record{
 		in: stampID{m.stamp, m.origin}, origin: org, prev: stampID{m.prev, m.prevOrigin},
 		db: int(m.db), key: argv[2], op: recordOp(argv[3]), args: argv[4:],
 	}, ""
@@ -99,8 +99,10 @@ func fluidbApplyCmd(c *Client) {
 		c.addOK()
 		return
 	}
-	s.observeStamp(rec)
-	if s.applyRecord(c, rec) {
+	// Our clock moves past the peer's stamp, unless it is too far in the
+	// future (clock.Observe counts it as clamped; the write still applies).
+	s.clock.Observe(rec.in.stamp)
+	if s.applyRecord(c, &rec) {
 		a := &s.act
 		if !s.wantRecords(rec.origin) {
 			// Nobody but the record's origin could use it.
@@ -111,12 +113,6 @@ func fluidbApplyCmd(c *Client) {
 		s.relayed(appendRESP(s.relayBuf(rec.origin), c.argv))
 	}
 	c.addOK()
-}
-
-// observeStamp advances our clock past a peer's stamp, unless it is too
-// far in the future (counted as clamped; the write still applies).
-func (s *Server) observeStamp(rec *record) {
-	s.clock.Observe(rec.in.stamp)
 }
 
 // current is what db holds for key under the rule: the live key's stamp,
@@ -187,22 +183,26 @@ func (s *Server) applyRecord(c *Client, rec *record) bool {
 	db := s.dbs[rec.db]
 	cur, e := s.current(db, rec.key)
 	v := s.decide(rec, cur, e != nil)
-	fk := fetchKey{rec.db, string(rec.key)}
-	if _, ok := s.act.fetchNeed[fk]; ok {
-		defer func() {
-			// A fetch is answered once the key is at least as new as
-			// the effect that asked for it.
-			if need, ok := s.act.fetchNeed[fk]; ok {
-				if now, _ := s.current(db, rec.key); now.stamp >= need {
-					delete(s.act.fetchNeed, fk)
+	if len(s.act.fetchNeed) > 0 {
+		// (the map lookup with string(rec.key) does not allocate)
+		if _, ok := s.act.fetchNeed[fetchKey{rec.db, string(rec.key)}]; ok {
+			fk := fetchKey{rec.db, string(rec.key)}
+			defer func() {
+				// A fetch is answered once the key is at least as new as
+				// the effect that asked for it.
+				if need, ok := s.act.fetchNeed[fk]; ok {
+					if now, _ := s.current(db, rec.key); now.stamp >= need {
+						delete(s.act.fetchNeed, fk)
+					}
 				}
-			}
-		}()
+			}()
+		}
 	}
 	switch v {
 	case duplicate, localWins:
 		return false
 	case needFetch:
+		fk := fetchKey{rec.db, string(rec.key)}
 		if _, pending := s.act.fetchNeed[fk]; !pending {
 			s.act.fetchQ = append(s.act.fetchQ, fk)
 			s.act.fetches++

@@ -243,15 +243,35 @@ func TestLocalWritesBecomeRecords(t *testing.T) {
 			t.Errorf("active stream lacks %q:\n%q", want, data)
 		}
 	}
-	// A peer is never sent its own records: they become FLUIDB.SKIP.
-	id := uuid.New()
-	rec := appendRESP(nil, argvOf("FLUIDB.APPLY", meta(id.String(), 1, 0, ""), "k", "DEL"))
-	mixed := append(append([]byte{}, rec...), rec...)
-	out := string(filterActive(mixed, id))
-	if out != "*2\r\n$11\r\nFLUIDB.SKIP\r\n$"+strconv.Itoa(len(strconv.Itoa(len(mixed))))+"\r\n"+strconv.Itoa(len(mixed))+"\r\n" {
-		t.Fatalf("filtered stream %q", out)
+	// A peer is never sent its own records: runs of its groups (single
+	// records or MULTI...EXEC) become one FLUIDB.SKIP each; everything
+	// else passes unchanged.
+	id, other := uuid.New(), uuid.New()
+	rec := func(origin uuid.UUID) []byte {
+		return appendRESP(nil, argvOf("FLUIDB.APPLY", meta(origin.String(), 1, 0, ""), "k", "DEL"))
 	}
-	if got := string(filterActive(mixed, uuid.New())); got != string(mixed) {
+	group := func(origin uuid.UUID) []byte {
+		b := appendRESP(nil, argvOf("MULTI"))
+		b = append(append(b, rec(origin)...), rec(origin)...)
+		return appendRESP(b, argvOf("EXEC"))
+	}
+	skip := func(n int) string {
+		return string(appendRESP(nil, argvOf("FLUIDB.SKIP", strconv.Itoa(n))))
+	}
+	var in, want []byte
+	in = append(in, rec(id)...)
+	in = append(in, group(id)...)
+	want = append(want, skip(len(in))...)
+	in = append(in, group(other)...)
+	want = append(want, group(other)...)
+	in = append(in, group(id)...)
+	want = append(want, skip(len(group(id)))...)
+	in = append(in, appendRESP(nil, argvOf("PING"))...)
+	want = append(want, appendRESP(nil, argvOf("PING"))...)
+	if got := string(filterActive(in, id)); got != string(want) {
+		t.Fatalf("filtered stream\n got %q\nwant %q", got, want)
+	}
+	if got := string(filterActive(in, uuid.New())); got != string(in) {
 		t.Fatal("records of other origins were filtered")
 	}
 }
@@ -278,14 +298,27 @@ func TestLocalWriteBeatsClampedFutureStamp(t *testing.T) {
 	}
 }
 
-func TestPopulateOnActiveNodeIsLinear(t *testing.T) {
+// A command touching many keys (past the linear-scan threshold of
+// seenTouched) sends one record per distinct key.
+func TestManyKeysOneRecordEach(t *testing.T) {
 	s, _, user, _ := activeTestNode(t)
-	user.Do("DEBUG", "POPULATE", "50000")
-	if got := user.Do("DBSIZE"); got != ":50000\r\n" {
-		t.Fatalf("DBSIZE %q", got)
+	args := []string{"MSET"}
+	for i := 0; i < 40; i++ {
+		args = append(args, "k"+strconv.Itoa(i), "v")
 	}
-	if s.act.offset == 0 {
-		t.Fatal("no records for the populated keys")
+	args = append(args, "k3", "again", "k39", "again") // touched twice
+	start := s.act.offset
+	user.Do(args...)
+	data := string(s.act.bl.from(start + 1))
+	if n := strings.Count(data, "FLUIDB.APPLY"); n != 40 {
+		t.Fatalf("%d records for 40 distinct keys", n)
+	}
+	if !strings.Contains(data, "$2\r\nk3\r\n$3\r\nSTR\r\n$5\r\nagain\r\n") {
+		t.Fatal("k3's record does not carry its final value")
+	}
+	user.Do("DEBUG", "POPULATE", "20000")
+	if got := user.Do("DBSIZE"); got != ":20040\r\n" {
+		t.Fatalf("DBSIZE %q", got)
 	}
 }
 

@@ -327,10 +327,12 @@ type sideRec struct {
 // payload (map slot, key string, record), for rdb_last_cow_size.
 const sideOverhead = 96
 
-// startBgsave starts a background save; s.mu is held.
-func (s *Server) startBgsave() {
-	o := s.saveOptions(s.bgTempName())
-	bg := &bgSave{start: time.Now(), opts: o, dirtyAtStart: s.stats.dirty, done: make(chan struct{})}
+// beginWalk takes the snapshot point of a background walk (BGSAVE, an AOF
+// rewrite's base, a full sync's payload): from now on writes keep the
+// start-of-walk state of keys the walk has not reached. s.mu is held and
+// the background slot is free.
+func (s *Server) beginWalk(start time.Time, o *saveOpts) *bgSave {
+	bg := &bgSave{start: start, opts: o, dirtyAtStart: s.stats.dirty, done: make(chan struct{})}
 	bg.enc.Compress = o.compress
 	s.persist.dumpEnc.Compress = o.compress
 	bg.dbs = make([]bgDB, len(s.dbs))
@@ -340,8 +342,40 @@ func (s *Server) startBgsave() {
 		bg.keysTotal += int64(db.Len())
 	}
 	s.persist.bg = bg
-	s.persist.lastBgTry = time.Now().Unix()
 	s.beforeWrite = s.bgBeforeWrite
+	return bg
+}
+
+// endWalk frees the background slot bg held, if it still does (s.mu
+// held). An aborted walk's hook was already removed by whoever aborted it.
+func (s *Server) endWalk(bg *bgSave) {
+	if s.persist.bg == bg {
+		s.persist.bg = nil
+		if !bg.aborted {
+			s.beforeWrite = nil
+		}
+	}
+}
+
+// walkToFile writes bg's snapshot to its temp file and renames it into
+// place unless the walk was abandoned meanwhile (runs off the lock).
+func (s *Server) walkToFile(bg *bgSave) (int64, error) {
+	return writeSnapshotFile(bg.opts, func(w *rdb.Writer) error {
+		return s.walkSnapshot(bg, w)
+	}, func(from, to string) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if bg.aborted {
+			return errBgAborted
+		}
+		return os.Rename(from, to)
+	})
+}
+
+// startBgsave starts a background save; s.mu is held.
+func (s *Server) startBgsave() {
+	bg := s.beginWalk(time.Now(), s.saveOptions(s.bgTempName()))
+	s.persist.lastBgTry = time.Now().Unix()
 	s.log.Printf("Background saving started")
 	go s.runBgsave(bg)
 }
@@ -384,6 +418,7 @@ type chunkRec struct {
 // of keys changed meanwhile. BGSAVE, the AOF rewrite's base and the full
 // sync payload all write their file through it.
 func (s *Server) walkSnapshot(bg *bgSave, w *rdb.Writer) error {
+	defer backgroundCPU()()
 	var buf []byte
 	var recs []chunkRec
 	writeHeader(w, bg.opts)
@@ -478,24 +513,11 @@ func (s *Server) writeDatasetLocked(w *rdb.Writer, o *saveOpts) error {
 
 func (s *Server) runBgsave(bg *bgSave) {
 	defer close(bg.done)
-	defer backgroundCPU()()
-	n, err := writeSnapshotFile(bg.opts, func(w *rdb.Writer) error {
-		return s.walkSnapshot(bg, w)
-	}, func(from, to string) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if bg.aborted {
-			return errBgAborted
-		}
-		return os.Rename(from, to)
-	})
+	n, err := s.walkToFile(bg)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	secs := int64(time.Since(bg.start).Seconds())
-	s.persist.bg = nil
-	if !bg.aborted {
-		s.beforeWrite = nil
-	}
+	s.endWalk(bg)
 	s.persist.lastCOW = bg.cowPeak
 	s.persist.lastHold = bg.maxHold
 	switch {

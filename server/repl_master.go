@@ -723,24 +723,13 @@ func (s *Server) replSnapshot() (write func(w io.Writer) error, ok bool) {
 		}
 	}
 	o.aux = append(o.aux, [2]string{"repl-stream-db", strconv.Itoa(streamDB)})
-	bg := &bgSave{start: time.Now(), opts: o, dirtyAtStart: s.stats.dirty, done: make(chan struct{})}
-	bg.enc.Compress = o.compress
-	s.persist.dumpEnc.Compress = o.compress
-	bg.dbs = make([]bgDB, len(s.dbs))
-	for i, db := range s.dbs {
-		bg.dbs[i] = bgDB{db: db, keys: db.Len(), expires: db.ExpiresLen(), side: map[string]*sideRec{}}
-		bg.dbs[i].finished = db.Len() == 0
-		bg.keysTotal += int64(db.Len())
-	}
-	s.persist.bg = bg
-	s.beforeWrite = s.bgBeforeWrite
+	bg := s.beginWalk(time.Now(), o)
 	return func(w io.Writer) error { return s.runReplSnapshot(bg, w) }, true
 }
 
 // runReplSnapshot is runBgsave's walk writing to w.
 func (s *Server) runReplSnapshot(bg *bgSave, out io.Writer) error {
 	defer close(bg.done)
-	defer backgroundCPU()()
 	w := rdb.NewWriter(out, bg.opts.checksum)
 	err := func() error {
 		if err := s.walkSnapshot(bg, w); err != nil {
@@ -749,12 +738,7 @@ func (s *Server) runReplSnapshot(bg *bgSave, out io.Writer) error {
 		return w.Finish()
 	}()
 	s.mu.Lock()
-	if s.persist.bg == bg {
-		s.persist.bg = nil
-		if !bg.aborted {
-			s.beforeWrite = nil
-		}
-	}
+	s.endWalk(bg)
 	s.log.Printf("Replication snapshot: %d bytes, %d bytes kept for changed keys, longest hold of the lock %v",
 		w.Len(), bg.cowPeak, bg.maxHold.Round(time.Microsecond))
 	s.mu.Unlock()
