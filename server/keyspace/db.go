@@ -39,7 +39,7 @@ func (db *DB) Add(key []byte) (*Entry, bool) {
 	if e := db.keys.GetBytes(key); e != nil {
 		return e, false
 	}
-	e, isNew := db.keys.Upsert(string(key))
+	e, isNew := db.keys.UpsertBytes(key)
 	e.Freq = LFUInitVal
 	if db.OnNew != nil {
 		db.OnNew(key)

@@ -3,6 +3,7 @@ package keyspace
 import (
 	"hash/maphash"
 	"math/bits"
+	"unsafe"
 )
 
 // Dict is a chained hash table with incremental rehashing and a
@@ -25,7 +26,28 @@ type Dict[V any] struct {
 type dictNode[V any] struct {
 	next *dictNode[V]
 	key  string
+	// kbuf holds a short key inside the node itself (key then points
+	// here): one allocation instead of two, and comparing the key reads
+	// the cache line the lookup has just loaded instead of another one
+	// (profiles of SET on 100k random keys: the separate key bytes were
+	// a cache miss per lookup).
+	kbuf [inlineKey]byte
 	val  V
+}
+
+// inlineKey is the longest key kept inside its node.
+const inlineKey = 16
+
+// newNode returns a node for key, holding key inline when it is short.
+func newNode[V any](key string) *dictNode[V] {
+	nd := &dictNode[V]{}
+	if n := len(key); n > 0 && n <= inlineKey {
+		copy(nd.kbuf[:], key)
+		nd.key = unsafe.String(&nd.kbuf[0], n)
+	} else {
+		nd.key = key
+	}
+	return nd
 }
 
 const dictMinSize = 4
@@ -239,10 +261,32 @@ func (d *Dict[V]) Set(key string, v V) (*V, bool) {
 // the key is absent. Callers fill the value in place, saving a copy.
 func (d *Dict[V]) Upsert(key string) (*V, bool) {
 	d.rehashStep(1)
-	h := d.hashString(key)
 	if p := d.Get(key); p != nil {
 		return p, false
 	}
+	return d.insert(d.hashString(key), newNode[V](key)), true
+}
+
+// UpsertBytes is Upsert for a key held as bytes: a short key is copied
+// into its node, a long one into a string of its own, only when it is new.
+func (d *Dict[V]) UpsertBytes(key []byte) (*V, bool) {
+	d.rehashStep(1)
+	if p := d.GetBytes(key); p != nil {
+		return p, false
+	}
+	var nd *dictNode[V]
+	if n := len(key); n > 0 && n <= inlineKey {
+		nd = &dictNode[V]{}
+		copy(nd.kbuf[:], key)
+		nd.key = unsafe.String(&nd.kbuf[0], n)
+	} else {
+		nd = &dictNode[V]{key: string(key)}
+	}
+	return d.insert(d.hashBytes(key), nd), true
+}
+
+// insert links a new node into the table that takes new keys.
+func (d *Dict[V]) insert(h uint64, nd *dictNode[V]) *V {
 	d.expandIfNeeded()
 	t := 0
 	if d.rehashing() {
@@ -250,10 +294,10 @@ func (d *Dict[V]) Upsert(key string) (*V, bool) {
 	}
 	tab := d.tables[t]
 	idx := h & uint64(len(tab)-1)
-	nd := &dictNode[V]{key: key, next: tab[idx]}
+	nd.next = tab[idx]
 	tab[idx] = nd
 	d.used[t]++
-	return &nd.val, true
+	return &nd.val
 }
 
 // Delete removes key and returns its value.

@@ -1,0 +1,75 @@
+package keyspace
+
+import (
+	"fmt"
+	"testing"
+)
+
+func BenchmarkDictGetRandom(b *testing.B) {
+	for _, n := range []int{1000, 100000, 1000000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			d := NewDict[Entry]()
+			keys := make([][]byte, n)
+			for i := range keys {
+				keys[i] = []byte(fmt.Sprintf("key:%012d", i))
+				d.Set(string(keys[i]), Entry{Str: []byte("xxx")})
+			}
+			x := uint32(1)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				x ^= x << 13
+				x ^= x >> 17
+				x ^= x << 5
+				if d.GetBytes(keys[x%uint32(n)]) == nil {
+					b.Fatal("missing")
+				}
+			}
+		})
+	}
+}
+
+// Keys on both sides of the inline limit (and the empty key) are stored,
+// found, iterated and deleted alike, through both insert paths.
+func TestDictInlineKeys(t *testing.T) {
+	d := NewDict[int]()
+	var keys []string
+	for _, n := range []int{0, 1, inlineKey - 1, inlineKey, inlineKey + 1, 100} {
+		keys = append(keys, string(make([]byte, n)), fmt.Sprintf("%0*d", n+1, n))
+	}
+	for i, k := range keys {
+		var p *int
+		if i%2 == 0 {
+			p, _ = d.Upsert(k)
+		} else {
+			buf := []byte(k)
+			p, _ = d.UpsertBytes(buf)
+			buf[0] ^= 0xff // the dict must not keep the caller's bytes
+		}
+		*p = i
+	}
+	if d.Len() != len(keys) {
+		t.Fatalf("len %d, want %d", d.Len(), len(keys))
+	}
+	seen := 0
+	d.Range(func(k string, v *int) bool {
+		if keys[*v] != k {
+			t.Errorf("range: key %q holds %d", k, *v)
+		}
+		seen++
+		return true
+	})
+	if seen != len(keys) {
+		t.Fatalf("range saw %d keys", seen)
+	}
+	for i, k := range keys {
+		if p := d.GetBytes([]byte(k)); p == nil || *p != i {
+			t.Fatalf("GetBytes(%q) = %v", k, p)
+		}
+		if _, ok := d.Delete(k); !ok {
+			t.Fatalf("Delete(%q) missed", k)
+		}
+		if d.Get(k) != nil {
+			t.Fatalf("%q still there", k)
+		}
+	}
+}
