@@ -100,11 +100,22 @@ type activeState struct {
 	// it relays verbatim (applied from a peer, fetch replies).
 	touched    []touchedKey
 	touchedSet map[fetchKey]struct{} // dedupe once touched is long
-	scratch    []byte
-	relay      []byte
-	relayN     int
-	relayOrg   uint32
-	newTombs   []fetchKey
+	keyArena   []byte                // the touched keys' bytes
+
+	// topoGen counts changes to the peers and replicas; want caches
+	// wantRecords's last answer for one origin.
+	topoGen uint64
+	want    struct {
+		ok     bool
+		gen    uint64
+		origin uint32
+		val    bool
+	}
+	scratch  []byte
+	relay    []byte
+	relayN   int
+	relayOrg uint32
+	newTombs []fetchKey
 
 	// Applying a peer's record: modified() stamps with the record's
 	// stamp instead of the clock's.
@@ -228,7 +239,12 @@ func (s *Server) activeModified(db *keyspace.DB, key []byte, e *keyspace.Entry) 
 			prev, prevOrigin = e.Stamp, e.Origin
 		}
 		if !a.seenTouched(db.ID, key) {
-			a.touched = append(a.touched, touchedKey{db: db.ID, key: copyBytes(key), prev: prev, prevOrigin: prevOrigin})
+			// The key's bytes go to an arena reset when the command's
+			// records are written: no allocation per write.
+			n := len(a.keyArena)
+			a.keyArena = append(a.keyArena, key...)
+			k := a.keyArena[n:len(a.keyArena):len(a.keyArena)]
+			a.touched = append(a.touched, touchedKey{db: db.ID, key: k, prev: prev, prevOrigin: prevOrigin})
 		}
 		st, or = s.clock.Next(), s.self
 		// A local write follows the key's current state, whatever our
@@ -328,6 +344,23 @@ func (s *Server) wantRecords(origin uint32) bool {
 	if s.aof.sink != nil && s.aof.state != aofOff {
 		return true
 	}
+	if origin == s.self && len(s.act.peers) > 0 {
+		return true // a node is never its own peer
+	}
+	if len(s.act.peers) > 1 {
+		return true // at least one of them is not origin
+	}
+	a := &s.act
+	if a.want.ok && a.want.gen == a.topoGen && a.want.origin == origin {
+		return a.want.val
+	}
+	a.want.ok, a.want.gen, a.want.origin, a.want.val = true, a.topoGen, origin, s.wantRecordsNow(origin)
+	return a.want.val
+}
+
+// wantRecordsNow is wantRecords's answer worked out from the peers and
+// replicas (wantRecords keeps it until they change).
+func (s *Server) wantRecordsNow(origin uint32) bool {
 	from := s.origins.ID(origin)
 	for id := range s.act.peers {
 		if id != from {
@@ -340,6 +373,20 @@ func (s *Server) wantRecords(origin uint32) bool {
 		}
 	}
 	return false
+}
+
+// topologyChanged is called whenever the peers, the replicas or their
+// state change: wantRecords works its answer out again.
+func (a *activeState) topologyChanged() { a.topoGen++ }
+
+// resetArena frees the touched keys' bytes for the next command (a
+// large one, from a command that touched many keys, is let go).
+func (a *activeState) resetArena() {
+	if cap(a.keyArena) > 64<<10 {
+		a.keyArena = nil
+		return
+	}
+	a.keyArena = a.keyArena[:0]
 }
 
 // hasWork tells endCall that records wait even if no effect does.
@@ -370,7 +417,10 @@ func (s *Server) activeFlush(group []effect) {
 			a.touched[i].key = nil
 		}
 		a.touched = a.touched[:0]
-		clear(a.touchedSet)
+		a.resetArena()
+		if len(a.touchedSet) > 0 {
+			clear(a.touchedSet)
+		}
 		a.newTombs = a.newTombs[:0]
 		a.skippedRecords(s.nodeID)
 		return
@@ -385,7 +435,10 @@ func (s *Server) activeFlush(group []effect) {
 		t.key = nil
 	}
 	a.touched = a.touched[:0]
-	clear(a.touchedSet)
+	a.resetArena()
+	if len(a.touchedSet) > 0 {
+		clear(a.touchedSet)
+	}
 	if n > 1 {
 		b = wrapMulti(b)
 	}
@@ -684,6 +737,7 @@ func readGroup(rd *resp.Reader, id uuid.UUID) (fromPeer, ok bool) {
 func (s *Server) activeSync(r *replica) {
 	a := &s.act
 	r.active = true
+	a.topologyChanged()
 	s.seePeer(r.peerID, r.name())
 	replid := string(r.c.argv[1])
 	off, ok := parseInt(r.c.argv[2])
@@ -813,6 +867,7 @@ func (s *Server) collectTombs(now time.Time) {
 		if !connected[id] {
 			if nowMs-p.lastSeen.UnixMilli() > horizon {
 				delete(a.peers, id)
+				a.topologyChanged()
 				continue
 			}
 			acked = 0
@@ -851,6 +906,7 @@ func (s *Server) seePeer(id uuid.UUID, addr string) {
 	if id == uuid.Nil || id == s.nodeID {
 		return
 	}
+	s.act.topologyChanged()
 	p := s.act.peers[id]
 	if p == nil {
 		p = &peer{id: id}

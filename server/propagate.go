@@ -149,6 +149,7 @@ func (s *Server) endCall(c *Client, changed bool, savedOverride [][]byte, savedS
 func (s *Server) flushEffects() {
 	p := &s.prop
 	group := p.pending
+	own := group
 	p.pending = nil
 	if len(group) > 1 {
 		wrapped := make([]effect, 0, len(group)+2)
@@ -159,6 +160,12 @@ func (s *Server) flushEffects() {
 	}
 	for _, sink := range p.sinks {
 		sink.feedEffects(group)
+	}
+	// No sink keeps the group: the next command reuses its slice (one
+	// allocation per write otherwise), unless a sink queued more meanwhile.
+	if p.pending == nil && cap(own) <= 64 {
+		clear(own)
+		p.pending = own[:0]
 	}
 }
 

@@ -159,6 +159,7 @@ func (s *Server) dropReplica(r *replica, why string) {
 		return
 	}
 	r.dead = true
+	s.act.topologyChanged()
 	s.log.Printf("Client id=%d addr=%s (replica %s) scheduled to be closed ASAP for %s.", r.c.id, r.c.addr, r.name(), why)
 	r.c.closeConn()
 	close(r.quit)
@@ -179,6 +180,7 @@ func (s *Server) sweepReplicas() {
 			r.dead = true
 			close(r.quit)
 		}
+		s.act.topologyChanged()
 		s.log.Printf("Connection with replica %s lost.", r.name())
 	}
 	for i := len(kept); i < len(s.repl.replicas); i++ {
@@ -335,6 +337,7 @@ func replconfCmd(c *Client) {
 				return
 			}
 			r.peerID = id
+			s.act.topologyChanged()
 			if r.capaActive && s.act.on {
 				// An active link: answer with our UUID (the replica
 				// refuses a link to itself).
@@ -429,6 +432,7 @@ func (s *Server) attachReplica(r *replica) {
 	c := r.c
 	c.flags |= flagReplica
 	s.repl.replicas = append(s.repl.replicas, r)
+	s.act.topologyChanged()
 	s.repl.noReplicasSince = time.Time{}
 	s.wg.Add(1)
 	go func() {
