@@ -535,3 +535,34 @@ func isTimeout(err error) bool {
 var _ io.Reader = (*blockAwareReader)(nil)
 var _ = bufio.NewReader
 var _ = strconv.Itoa
+
+// warmBatch prepares the keyspace lookups of a pipelined batch: args is
+// its first command (already read), the rest is still in the read buffer.
+// The key of each command (its argument keyArg) is looked up in advance
+// all at once, so that the cache misses overlap instead of coming one per
+// command (profiles on 100k keys: the lookup's misses were a third of
+// the time). A batch of one command is left alone. It returns how many
+// commands after args it covered: the caller calls it again after those.
+func (c *Client) warmBatch(args [][]byte, keyArg int) int {
+	if c.rd.Buffered() == 0 || c.db == nil {
+		return 0
+	}
+	var keys [keyspace.WarmMax][]byte
+	ks := keys[:0]
+	if len(args) > keyArg && len(args[keyArg]) <= warmKeyMax {
+		ks = append(ks, args[keyArg])
+	}
+	c.rd.Peek(keyspace.WarmMax-1, keyArg+1, func(a [][]byte) {
+		if len(a) > keyArg && len(a[keyArg]) <= warmKeyMax {
+			ks = append(ks, a[keyArg])
+		}
+	})
+	if len(ks) > 1 {
+		c.db.Warm(ks)
+	}
+	return keyspace.WarmMax - 1
+}
+
+// warmKeyMax: longer keys are not warmed (hashing them twice costs more
+// than the miss it saves).
+const warmKeyMax = 128

@@ -336,6 +336,7 @@ func (r *reactor) handleInput(c *Client) {
 	s.tick()
 	c.lastActive = s.lastTick
 	var readErr error
+	warm := 0 // commands left before the next warmBatch
 	for {
 		args, err := c.rd.ReadCommand()
 		if err == resp.ErrWouldBlock {
@@ -349,6 +350,9 @@ func (r *reactor) handleInput(c *Client) {
 			}
 			readErr = err
 			break
+		}
+		if warm--; warm < 0 {
+			warm = c.warmBatch(args, 1)
 		}
 		c.process(args)
 		if c.flags&(flagCloseAfterReply|flagCloseASAP|flagBlocked) != 0 || !c.rd.HasPending() {

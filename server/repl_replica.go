@@ -845,7 +845,15 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 		}
 		s.tick()
 		mc.lastActive = s.lastTick
+		warm := 0 // records left before the next warmBatch
+		keyArg := 1
+		if active {
+			keyArg = 2 // FLUIDB.APPLY <meta> <key> ...
+		}
 		for {
+			if warm--; warm < 0 {
+				warm = mc.warmBatch(args, keyArg)
+			}
 			mc.process(args)
 			if len(mc.out) > 0 {
 				if mc.out[0] == '-' {

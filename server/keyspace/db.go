@@ -135,3 +135,6 @@ func (db *DB) Swap(o *DB) {
 	db.keys, o.keys = o.keys, db.keys
 	db.expires, o.expires = o.expires, db.expires
 }
+
+// Warm prepares the lookups of keys (see Dict.Warm).
+func (db *DB) Warm(keys [][]byte) int { return db.keys.Warm(keys) }

@@ -73,3 +73,31 @@ func TestDictInlineKeys(t *testing.T) {
 		}
 	}
 }
+
+// Warm changes nothing, whatever it is given: present and absent keys,
+// more keys than it takes, an empty dict, a dict being rehashed.
+func TestDictWarm(t *testing.T) {
+	d := NewDict[int]()
+	if d.Warm([][]byte{[]byte("a")}) != 0 {
+		t.Fatal("warm on an empty dict")
+	}
+	var keys [][]byte
+	for i := 0; i < 3*WarmMax; i++ {
+		k := []byte(fmt.Sprint("k", i))
+		keys = append(keys, k)
+		if i%2 == 0 {
+			p, _ := d.UpsertBytes(k)
+			*p = i
+		}
+		d.Warm(keys) // grows through rehashes meanwhile
+	}
+	for i, k := range keys {
+		p := d.GetBytes(k)
+		if (p != nil) != (i%2 == 0) || (p != nil && *p != i) {
+			t.Fatalf("key %s: %v after Warm", k, p)
+		}
+	}
+	if d.Len() != 3*WarmMax/2 {
+		t.Fatalf("len %d", d.Len())
+	}
+}

@@ -61,7 +61,8 @@ func FuzzReader(f *testing.F) {
 		r := NewReader(src, 0)
 		r.Unauthenticated = unauth
 		var ref fuzzResult
-		pending := true // before the first read there is nothing, but no claim was made
+		var peeks [][][]string // per command: what Peek saw after it
+		pending := true        // before the first read there is nothing, but no claim was made
 		first := true
 		for {
 			before := src.reads
@@ -92,10 +93,32 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("arguments total %d bytes from %d bytes of input", total, len(orig))
 			}
 			ref.cmds = append(ref.cmds, cmd)
+			// Peek must see a prefix of the commands that follow.
+			var peeked [][]string
+			r.Peek(8, 3, func(a [][]byte) {
+				var pc []string
+				for _, x := range a {
+					pc = append(pc, string(x))
+				}
+				peeked = append(peeked, pc)
+			})
+			peeks = append(peeks, peeked)
 			if r.Buffered() < 0 || r.Buffered() > len(orig) {
 				t.Fatalf("Buffered() = %d", r.Buffered())
 			}
 			pending = r.HasPending()
+		}
+		for i, peeked := range peeks {
+			for j, pc := range peeked {
+				k := i + 1 + j
+				if k >= len(ref.cmds) {
+					t.Fatalf("Peek after command %d saw %q, which was never read", i, pc)
+				}
+				next := ref.cmds[k]
+				if len(pc) != min(3, len(next)) || fmt.Sprint(pc) != fmt.Sprint(next[:len(pc)]) {
+					t.Fatalf("Peek after command %d saw %q, then %q was read", i, pc, next)
+				}
+			}
 		}
 
 		sizes := []int{1 + int(chunk%5), 1 + int(chunk/5%11), 1 + int(chunk)}

@@ -112,6 +112,7 @@ type Reader struct {
 	big     []byte // current element when it is read into its own memory
 	spans   []span
 	args    [][]byte
+	peek    [4][]byte // Peek's arguments
 }
 
 // span locates a parsed argument relative to start, because the buffer may
@@ -626,4 +627,38 @@ func parseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(v), true
+}
+
+// Peek calls fn with the first nargs arguments (at most 4)
+// of each complete multibulk command buffered after the one last returned,
+// for at most maxCmds commands, without consuming anything: the server uses
+// it to warm the cache lines of a pipelined batch's keys before running it.
+// It stops at the first incomplete, inline or malformed command (ReadCommand
+// reports those). The arguments point into the buffer and are valid only
+// during fn.
+func (r *Reader) Peek(maxCmds, nargs int, fn func(args [][]byte)) {
+	if r.perr != nil || r.inMulti || nargs <= 0 {
+		return
+	}
+	scratch := r.peek[:min(nargs, len(r.peek))]
+	p := r.buf[r.pos:r.end]
+	for ; maxCmds > 0 && len(p) > 0 && p[0] == '*'; maxCmds-- {
+		n, adv, err := r.multibulkHeader(p)
+		if err != nil || adv == 0 || n <= 0 {
+			return
+		}
+		p = p[adv:]
+		args := scratch[:0]
+		for ; n > 0; n-- {
+			ll, adv, err := r.bulkHeader(p)
+			if err != nil || adv == 0 || int64(len(p)-adv) < ll+2 {
+				return
+			}
+			if len(args) < len(scratch) {
+				args = append(args, p[adv:adv+int(ll)])
+			}
+			p = p[adv+int(ll)+2:]
+		}
+		fn(args)
+	}
 }

@@ -578,3 +578,48 @@ func TestWouldBlockIsNotSticky(t *testing.T) {
 		t.Fatalf("commands = %q", got)
 	}
 }
+
+// Peek sees the complete commands after the one returned, up to its limits,
+// consumes nothing, and stops at an incomplete or inline command.
+func TestPeek(t *testing.T) {
+	in := "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n" +
+		"*2\r\n$3\r\nGET\r\n$1\r\nb\r\n" +
+		"*1\r\n$4\r\nPING\r\n" +
+		"*4\r\n$4\r\nMSET\r\n$1\r\nc\r\n$1\r\n2\r\n$1\r\nd\r\n" +
+		"GET inline\r\n" +
+		"*2\r\n$3\r\nGET\r\n$1\r\ne\r\n"
+	r := NewReader(strings.NewReader(in+"*2\r\n$3\r\nGET\r\n$5\r\nincom"), 0)
+	if _, err := r.ReadCommand(); err != nil {
+		t.Fatal(err)
+	}
+	peek := func(maxCmds, nargs int) []string {
+		var got []string
+		r.Peek(maxCmds, nargs, func(args [][]byte) {
+			var parts []string
+			for _, a := range args {
+				parts = append(parts, string(a))
+			}
+			got = append(got, strings.Join(parts, " "))
+		})
+		return got
+	}
+	if got, want := fmt.Sprint(peek(10, 2)), "[GET b PING MSET c]"; got != want {
+		t.Fatalf("Peek = %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(peek(1, 9)), "[GET b]"; got != want {
+		t.Fatalf("Peek one = %s, want %s", got, want)
+	}
+	// Nothing was consumed: the commands are read as before.
+	cmds, _ := readAll(r)
+	if got, want := fmt.Sprint(cmds), "[[GET b] [PING] [MSET c 2 d] [GET inline] [GET e]]"; got != want {
+		t.Fatalf("after Peek: %s, want %s", got, want)
+	}
+	// An incomplete command is not seen.
+	r = NewReader(strings.NewReader("*2\r\n$3\r\nGET\r\n$1\r\nx\r\n*2\r\n$3\r\nGET\r\n$9\r\nincom"), 0)
+	if _, err := r.ReadCommand(); err != nil {
+		t.Fatal(err)
+	}
+	if got := peek(10, 2); len(got) != 0 {
+		t.Fatalf("Peek of an incomplete command = %v", got)
+	}
+}
