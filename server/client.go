@@ -542,7 +542,8 @@ var _ = strconv.Itoa
 // all at once, so that the cache misses overlap instead of coming one per
 // command (profiles on 100k keys: the lookup's misses were a third of
 // the time). A batch of one command is left alone. It returns how many
-// commands after args it covered: the caller calls it again after those.
+// complete commands it saw after args: the caller knows they are there
+// (no HasPending needed) and calls it again after them.
 func (c *Client) warmBatch(args [][]byte, keyArg int) int {
 	if c.rd.Buffered() == 0 || c.db == nil {
 		return 0
@@ -552,7 +553,9 @@ func (c *Client) warmBatch(args [][]byte, keyArg int) int {
 	if len(args) > keyArg && len(args[keyArg]) <= warmKeyMax {
 		ks = append(ks, args[keyArg])
 	}
+	seen := 0
 	c.rd.Peek(keyspace.WarmMax-1, keyArg+1, func(a [][]byte) {
+		seen++
 		if len(a) > keyArg && len(a[keyArg]) <= warmKeyMax {
 			ks = append(ks, a[keyArg])
 		}
@@ -560,7 +563,7 @@ func (c *Client) warmBatch(args [][]byte, keyArg int) int {
 	if len(ks) > 1 {
 		c.db.Warm(ks)
 	}
-	return keyspace.WarmMax - 1
+	return seen
 }
 
 // warmKeyMax: longer keys are not warmed (hashing them twice costs more

@@ -338,7 +338,7 @@ func (r *reactor) handleInput(c *Client) {
 	s.tick()
 	c.lastActive = s.lastTick
 	var readErr error
-	warm := 0 // commands left before the next warmBatch
+	ahead := 0 // complete commands known to follow (warmBatch saw them)
 	for {
 		args, err := c.rd.ReadCommand()
 		if err == resp.ErrWouldBlock {
@@ -353,11 +353,13 @@ func (r *reactor) handleInput(c *Client) {
 			readErr = err
 			break
 		}
-		if warm--; warm < 0 {
-			warm = c.warmBatch(args, 1)
+		if ahead == 0 {
+			ahead = c.warmBatch(args, 1)
+		} else {
+			ahead--
 		}
 		c.process(args)
-		if c.flags&(flagCloseAfterReply|flagCloseASAP|flagBlocked) != 0 || !c.rd.HasPending() {
+		if c.flags&(flagCloseAfterReply|flagCloseASAP|flagBlocked) != 0 || (ahead == 0 && !c.rd.HasPending()) {
 			break
 		}
 	}

@@ -845,14 +845,16 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 		}
 		s.tick()
 		mc.lastActive = s.lastTick
-		warm := 0 // records left before the next warmBatch
+		ahead := 0 // complete commands known to follow (warmBatch saw them)
 		keyArg := 1
 		if active {
 			keyArg = 2 // FLUIDB.APPLY <meta> <key> ...
 		}
 		for {
-			if warm--; warm < 0 {
-				warm = mc.warmBatch(args, keyArg)
+			if ahead == 0 {
+				ahead = mc.warmBatch(args, keyArg)
+			} else {
+				ahead--
 			}
 			mc.process(args)
 			if len(mc.out) > 0 {
@@ -876,7 +878,7 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 					applied = consumed
 				}
 			}
-			if mc.flags&flagCloseASAP != 0 || !rd.HasPending() {
+			if mc.flags&flagCloseASAP != 0 || (ahead == 0 && !rd.HasPending()) {
 				break
 			}
 			if args, err = rd.ReadCommand(); err != nil {
