@@ -136,7 +136,9 @@ type activeState struct {
 	localWon, remoteWon, dups, collected, fetches, fullSyncs, partialSyncs int64
 
 	// The replica side of an active link.
-	skipped map[uuid.UUID]int64 // per origin: offset where records were last skipped
+	skipped    map[uuid.UUID]*int64 // per origin: offset where records were last skipped
+	lastSkip   *int64               // skipped[lastSkipID]
+	lastSkipID uuid.UUID
 	// lineage: the processes whose data this one loaded at boot (the
 	// snapshot's writer, and its own lineage), newest first.
 	lineage []string
@@ -173,7 +175,7 @@ func (s *Server) activeConfigChanged() {
 		a.on = true
 		a.replid = newReplID()
 		a.offset = 0
-		a.skipped = nil
+		a.skipped, a.lastSkip = nil, nil
 		a.bl = newBacklog(s.cfg.ReplBacklogSize, 0)
 		if a.sink == nil {
 			a.sink = &activeSink{s: s}
@@ -775,7 +777,7 @@ func (a *activeState) canContinue(peer uuid.UUID, replid string, off int64) bool
 		return false
 	}
 	for origin, at := range a.skipped {
-		if origin != peer && off <= at+1 {
+		if origin != peer && off <= *at+1 {
 			return false
 		}
 	}
@@ -786,9 +788,19 @@ func (a *activeState) canContinue(peer uuid.UUID, replid string, off int64) bool
 // current offset (wantRecords said nobody needed them).
 func (a *activeState) skippedRecords(origin uuid.UUID) {
 	if a.skipped == nil {
-		a.skipped = map[uuid.UUID]int64{}
+		a.skipped = map[uuid.UUID]*int64{}
 	}
-	a.skipped[origin] = a.offset
+	// Called per record a node does not relay: the last origin's slot is
+	// kept at hand rather than found in the map each time.
+	if a.lastSkip == nil || a.lastSkipID != origin {
+		p := a.skipped[origin]
+		if p == nil {
+			p = new(int64)
+			a.skipped[origin] = p
+		}
+		a.lastSkip, a.lastSkipID = p, origin
+	}
+	*a.lastSkip = a.offset
 }
 
 // ---- tombstones, peers, conflicts ----
