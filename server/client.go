@@ -63,6 +63,8 @@ type Client struct {
 	cmd           *Command
 	lastCmd       *Command
 	nameBuf       []byte
+	lookName      []byte   // the last command name looked up, as sent
+	lookCmd       *Command // and its command (lookup)
 	authenticated bool
 	name          string
 	libName       string

@@ -146,8 +146,22 @@ func (s *Server) buildTable() {
 
 // lookup finds the command named by args[0] without allocating: the name
 // is lower-cased into a per-client buffer and the map is indexed with a
-// string conversion the compiler does not copy.
+// string conversion the compiler does not copy. A pipeline usually repeats
+// one command: the last name as sent and its command are kept, and the
+// same bytes again skip the map.
 func (c *Client) lookup(name []byte) *Command {
+	if c.lookCmd != nil && string(name) == string(c.lookName) {
+		return c.lookCmd
+	}
+	cmd := c.lookupName(name)
+	if cmd != nil && len(name) <= 32 {
+		c.lookName = append(c.lookName[:0], name...)
+		c.lookCmd = cmd
+	}
+	return cmd
+}
+
+func (c *Client) lookupName(name []byte) *Command {
 	b := c.nameBuf[:0]
 	for _, ch := range name {
 		if 'A' <= ch && ch <= 'Z' {
