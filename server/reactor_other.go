@@ -12,3 +12,4 @@ func (r *reactor) register(c *Client) bool       { return false }
 func (r *reactor) schedule(c *Client, fn func()) {}
 func (r *reactor) shutdown()                     {}
 func (r *reactor) run()                          {}
+func (r *reactor) letClientsIn()                 {}

@@ -911,6 +911,9 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 		if closing {
 			return linkErrorf("master client closed")
 		}
+		if s.reactor != nil {
+			s.reactor.letClientsIn()
+		}
 	}
 }
 
