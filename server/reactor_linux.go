@@ -233,6 +233,7 @@ func (r *reactor) run() {
 			r.handleEvent(c, events[i].Events)
 		}
 		r.flushDeferred()
+		r.wakeLink()
 		if r.runPending() {
 			return
 		}
@@ -405,6 +406,34 @@ func (r *reactor) handleInput(c *Client) {
 func (r *reactor) letClientsIn() {
 	var ev [1]syscall.EpollEvent
 	if n, _ := rawEpollPoll(r.epfd, ev[:]); n > 0 {
+		time.Sleep(time.Microsecond)
+	}
+}
+
+// connFD returns a connection's descriptor, or -1.
+func connFD(c net.Conn) int {
+	if fd, ok := rawFD(c); ok {
+		return fd
+	}
+	return -1
+}
+
+// wakeLink is letClientsIn's counterpart, called by the reactor after a
+// round: when the master link's goroutine waits for data that has
+// arrived, the reactor steps aside so that the scheduler polls the network
+// and runs it (a busy reactor never sleeps, and the runtime's monitor
+// polls only every 10 ms: replicated writes waited that long).
+func (r *reactor) wakeLink() {
+	v := r.s.linkWait.Load()
+	if v == 0 {
+		return
+	}
+	pfd := struct {
+		fd             int32
+		events, revent int16
+	}{fd: v - 1, events: 0x1} // POLLIN
+	n, _, e := syscall.RawSyscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&pfd)), 1, 0)
+	if e == 0 && n > 0 && pfd.revent != 0 {
 		time.Sleep(time.Microsecond)
 	}
 }

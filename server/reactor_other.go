@@ -2,7 +2,10 @@
 
 package server
 
-import "errors"
+import (
+	"errors"
+	"net"
+)
 
 // Outside Linux, connections are served by one goroutine each.
 type reactor struct{}
@@ -13,3 +16,4 @@ func (r *reactor) schedule(c *Client, fn func()) {}
 func (r *reactor) shutdown()                     {}
 func (r *reactor) run()                          {}
 func (r *reactor) letClientsIn()                 {}
+func connFD(c net.Conn) int                      { return -1 }

@@ -190,13 +190,20 @@ type linkReader struct {
 	s       *Server
 	conn    net.Conn
 	timeout time.Duration
+	fd      int // the connection's descriptor, -1 if unknown
 }
 
 func (r *linkReader) Read(p []byte) (int, error) {
 	if r.timeout > 0 {
 		_ = r.conn.SetReadDeadline(time.Now().Add(r.timeout))
 	}
+	if r.fd >= 0 {
+		r.s.linkWait.Store(int32(r.fd) + 1)
+	}
 	n, err := r.conn.Read(p)
+	if r.fd >= 0 {
+		r.s.linkWait.Store(0)
+	}
 	if n > 0 {
 		r.s.repl.lastIO.Store(time.Now().UnixMilli())
 	}
@@ -259,7 +266,10 @@ func (s *Server) linkOnce(l *replLink) error {
 	s.act.linkActive = false
 	s.mu.Unlock()
 
-	lr := &linkReader{s: s, conn: conn, timeout: timeout}
+	lr := &linkReader{s: s, conn: conn, timeout: timeout, fd: -1}
+	if s.reactor != nil {
+		lr.fd = connFD(conn)
+	}
 	br := bufio.NewReaderSize(lr, 64<<10)
 	write := func(b []byte) error {
 		_ = conn.SetWriteDeadline(time.Now().Add(timeout))

@@ -60,7 +60,10 @@ type Server struct {
 	nextClientID uint64
 	listeners    []net.Listener
 	reactor      *reactor // nil: one goroutine per connection
-	monitors     map[*Client]struct{}
+	// linkWait is the master link's descriptor + 1 while its goroutine
+	// waits for data (0 otherwise): the reactor wakes it (wakeLink).
+	linkWait atomic.Int32
+	monitors map[*Client]struct{}
 
 	pubsub   pubsubState
 	watched  map[watchKey][]*Client
