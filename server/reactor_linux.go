@@ -419,10 +419,11 @@ func connFD(c net.Conn) int {
 }
 
 // wakeLink is letClientsIn's counterpart, called by the reactor after a
-// round: when the master link's goroutine waits for data that has
-// arrived, the reactor steps aside so that the scheduler polls the network
-// and runs it (a busy reactor never sleeps, and the runtime's monitor
-// polls only every 10 ms: replicated writes waited that long).
+// round: when the master link's goroutine waits for data that has arrived
+// (ppoll with a zero timeout says so), the reactor steps aside so that the
+// scheduler polls the network and runs it (a busy reactor never sleeps,
+// and the runtime's monitor polls only every 10 ms: replicated writes
+// waited that long).
 func (r *reactor) wakeLink() {
 	v := r.s.linkWait.Load()
 	if v == 0 {
@@ -432,7 +433,8 @@ func (r *reactor) wakeLink() {
 		fd             int32
 		events, revent int16
 	}{fd: v - 1, events: 0x1} // POLLIN
-	n, _, e := syscall.RawSyscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&pfd)), 1, 0)
+	var zero syscall.Timespec // ppoll, not poll: arm64 has no poll(2)
+	n, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&zero)), 0, 0, 0)
 	if e == 0 && n > 0 && pfd.revent != 0 {
 		time.Sleep(time.Microsecond)
 	}
