@@ -36,10 +36,10 @@ func (db *DB) GetString(key string) *Entry { return db.keys.Get(key) }
 // Add inserts key with an empty entry, or returns the existing one. The
 // caller fills the entry in.
 func (db *DB) Add(key []byte) (*Entry, bool) {
-	if e := db.keys.GetBytes(key); e != nil {
+	e, isNew := db.keys.UpsertBytes(key)
+	if !isNew {
 		return e, false
 	}
-	e, isNew := db.keys.UpsertBytes(key)
 	e.Freq = LFUInitVal
 	if db.OnNew != nil {
 		db.OnNew(key)

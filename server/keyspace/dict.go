@@ -3,6 +3,7 @@ package keyspace
 import (
 	"hash/maphash"
 	"math/bits"
+	"strings"
 	"unsafe"
 )
 
@@ -38,17 +39,26 @@ type dictNode[V any] struct {
 // inlineKey is the longest key kept inside its node.
 const inlineKey = 16
 
-// newNode returns a node for key, holding key inline when it is short.
-func newNode[V any](key string) *dictNode[V] {
+// newNode returns a node for key, holding key inline when it is short. A
+// longer key is kept as it is, or copied first when the caller's string
+// only borrows its bytes (copyLong).
+func newNode[V any](key string, copyLong bool) *dictNode[V] {
 	nd := &dictNode[V]{}
-	if n := len(key); n > 0 && n <= inlineKey {
+	switch n := len(key); {
+	case n > 0 && n <= inlineKey:
 		copy(nd.kbuf[:], key)
 		nd.key = unsafe.String(&nd.kbuf[0], n)
-	} else {
+	case copyLong:
+		nd.key = strings.Clone(key)
+	default:
 		nd.key = key
 	}
 	return nd
 }
+
+// borrow views b as a string without copying, for lookups that do not
+// keep it.
+func borrow(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 const dictMinSize = 4
 
@@ -192,7 +202,19 @@ func (d *Dict[V]) Get(key string) *V {
 	if d.Len() == 0 {
 		return nil
 	}
-	h := d.hashString(key)
+	return d.getHashed(d.hashString(key), key)
+}
+
+// GetBytes is Get for a key held as bytes, without converting it to a string.
+func (d *Dict[V]) GetBytes(key []byte) *V {
+	if d.Len() == 0 {
+		return nil
+	}
+	return d.getHashed(d.hashBytes(key), borrow(key))
+}
+
+// getHashed looks key up with its hash already computed.
+func (d *Dict[V]) getHashed(h uint64, key string) *V {
 	for t := 0; t < 2; t++ {
 		tab := d.tables[t]
 		if len(tab) == 0 {
@@ -202,32 +224,6 @@ func (d *Dict[V]) Get(key string) *V {
 		if !(t == 0 && d.rehashing() && int(idx) < d.rehashIdx) {
 			for nd := tab[idx]; nd != nil; nd = nd.next {
 				if nd.key == key {
-					return &nd.val
-				}
-			}
-		}
-		if !d.rehashing() {
-			break
-		}
-	}
-	return nil
-}
-
-// GetBytes is Get for a key held as bytes, without converting it to a string.
-func (d *Dict[V]) GetBytes(key []byte) *V {
-	if d.Len() == 0 {
-		return nil
-	}
-	h := d.hashBytes(key)
-	for t := 0; t < 2; t++ {
-		tab := d.tables[t]
-		if len(tab) == 0 {
-			break
-		}
-		idx := h & uint64(len(tab)-1)
-		if !(t == 0 && d.rehashing() && int(idx) < d.rehashIdx) {
-			for nd := tab[idx]; nd != nil; nd = nd.next {
-				if nd.key == string(key) {
 					return &nd.val
 				}
 			}
@@ -260,29 +256,23 @@ func (d *Dict[V]) Set(key string, v V) (*V, bool) {
 // Upsert returns a pointer to key's value, inserting a zero value first when
 // the key is absent. Callers fill the value in place, saving a copy.
 func (d *Dict[V]) Upsert(key string) (*V, bool) {
-	d.rehashStep(1)
-	if p := d.Get(key); p != nil {
-		return p, false
-	}
-	return d.insert(d.hashString(key), newNode[V](key)), true
+	return d.upsert(d.hashString(key), key, false)
 }
 
 // UpsertBytes is Upsert for a key held as bytes: a short key is copied
 // into its node, a long one into a string of its own, only when it is new.
 func (d *Dict[V]) UpsertBytes(key []byte) (*V, bool) {
+	return d.upsert(d.hashBytes(key), borrow(key), true)
+}
+
+// upsert is Upsert with the hash computed once for the lookup and the
+// insertion.
+func (d *Dict[V]) upsert(h uint64, key string, copyLong bool) (*V, bool) {
 	d.rehashStep(1)
-	if p := d.GetBytes(key); p != nil {
+	if p := d.getHashed(h, key); p != nil {
 		return p, false
 	}
-	var nd *dictNode[V]
-	if n := len(key); n > 0 && n <= inlineKey {
-		nd = &dictNode[V]{}
-		copy(nd.kbuf[:], key)
-		nd.key = unsafe.String(&nd.kbuf[0], n)
-	} else {
-		nd = &dictNode[V]{key: string(key)}
-	}
-	return d.insert(d.hashBytes(key), nd), true
+	return d.insert(h, newNode[V](key, copyLong)), true
 }
 
 // insert links a new node into the table that takes new keys.

@@ -182,13 +182,13 @@ func (s *Set) Add(member []byte, maxIntset int64) bool {
 		return false
 	}
 	if s.Big {
-		s.Dict.Set(string(member), struct{}{})
+		s.Dict.UpsertBytes(member)
 		return true
 	}
 	v, isInt := ParseStrictInt(member)
 	if !isInt {
 		s.Convert()
-		s.Dict.Set(string(member), struct{}{})
+		s.Dict.UpsertBytes(member)
 		return true
 	}
 	wasOrdered := s.ordered()
