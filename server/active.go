@@ -540,7 +540,16 @@ const metaMax = 16 + 8 + 8 + 1 + 16 + binary.MaxVarintLen64
 
 func (s *Server) appendMeta(m []byte, stamp uint64, origin uint32, prev uint64, prevOrigin uint32, db int) []byte {
 	id := s.origins.ID(origin)
-	m = append(m, id[:]...)
+	pid := id
+	if prev != 0 && prevOrigin != origin {
+		pid = s.origins.ID(prevOrigin)
+	}
+	return encodeMeta(m, id, stamp, prev, pid, db)
+}
+
+// encodeMeta appends a record's meta (see above).
+func encodeMeta(m []byte, origin uuid.UUID, stamp, prev uint64, prevOrigin uuid.UUID, db int) []byte {
+	m = append(m, origin[:]...)
 	m = binary.BigEndian.AppendUint64(m, stamp)
 	m = binary.BigEndian.AppendUint64(m, prev)
 	switch {
@@ -549,9 +558,8 @@ func (s *Server) appendMeta(m []byte, stamp uint64, origin uint32, prev uint64, 
 	case prevOrigin == origin:
 		m = append(m, 1)
 	default:
-		pid := s.origins.ID(prevOrigin)
 		m = append(m, 2)
-		m = append(m, pid[:]...)
+		m = append(m, prevOrigin[:]...)
 	}
 	return binary.AppendUvarint(m, uint64(db))
 }

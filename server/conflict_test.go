@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/binary"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,22 +62,11 @@ func TestNeverPairedNodeSkipsRecords(t *testing.T) {
 
 // meta encodes a record's meta argument (db 0).
 func meta(origin string, stamp, prev uint64, prevOrigin string) string {
-	id, pid := uuid.MustParse(origin), uuid.Nil
+	pid := uuid.Nil
 	if prevOrigin != "" {
 		pid = uuid.MustParse(prevOrigin)
 	}
-	m := append([]byte{}, id[:]...)
-	m = binary.BigEndian.AppendUint64(m, stamp)
-	m = binary.BigEndian.AppendUint64(m, prev)
-	switch {
-	case prev == 0:
-		m = append(m, 0)
-	case pid == id:
-		m = append(m, 1)
-	default:
-		m = append(append(m, 2), pid[:]...)
-	}
-	return string(append(m, 0))
+	return string(encodeMeta(nil, uuid.MustParse(origin), stamp, prev, pid, 0))
 }
 
 // apply sends one record from the peer.
