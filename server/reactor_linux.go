@@ -394,19 +394,23 @@ func (r *reactor) handleInput(c *Client) {
 	}
 }
 
-// letClientsIn is called by a goroutine that has run for a while without
-// waiting (the replication stream under a steady load): when connections
-// have events the reactor has not taken, it steps aside until the reactor
-// has served them. With one P for Go code, yielding is not enough: the
-// reactor sleeps in the netpoller, which the scheduler consults only when
-// nothing else can run, or from its monitor every 10 ms; a replica's
-// clients waited up to 60 ms behind a busy stream. A short sleep leaves
-// nothing else runnable, so the scheduler polls at once and runs the
-// reactor first.
+// netpollNow lets goroutines whose sockets are ready run now. With one P
+// for Go code, a goroutine waiting on a socket (the reactor on its epoll
+// descriptor, the replication link on its connection) is woken by the
+// netpoller, which the scheduler consults only when nothing else can run,
+// or from its monitor every 10 ms; runtime.Gosched does not poll. A short
+// sleep leaves nothing else runnable, so the scheduler polls at once and
+// runs the ready ones before the caller.
+func netpollNow() { time.Sleep(time.Microsecond) }
+
+// letClientsIn is called by the replication link after each applied batch:
+// when connections have events the reactor has not taken, the link steps
+// aside until the reactor has served them (a replica's clients waited up
+// to 60 ms behind a busy stream).
 func (r *reactor) letClientsIn() {
 	var ev [1]syscall.EpollEvent
 	if n, _ := rawEpollPoll(r.epfd, ev[:]); n > 0 {
-		time.Sleep(time.Microsecond)
+		netpollNow()
 	}
 }
 
@@ -420,10 +424,8 @@ func connFD(c net.Conn) int {
 
 // wakeLink is letClientsIn's counterpart, called by the reactor after a
 // round: when the master link's goroutine waits for data that has arrived
-// (ppoll with a zero timeout says so), the reactor steps aside so that the
-// scheduler polls the network and runs it (a busy reactor never sleeps,
-// and the runtime's monitor polls only every 10 ms: replicated writes
-// waited that long).
+// (ppoll with a zero timeout says so), the reactor steps aside for it (a
+// busy reactor never sleeps, so replicated writes waited for the monitor).
 func (r *reactor) wakeLink() {
 	v := r.s.linkWait.Load()
 	if v == 0 {
@@ -436,7 +438,7 @@ func (r *reactor) wakeLink() {
 	var zero syscall.Timespec // ppoll, not poll: arm64 has no poll(2)
 	n, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&zero)), 0, 0, 0)
 	if e == 0 && n > 0 && pfd.revent != 0 {
-		time.Sleep(time.Microsecond)
+		netpollNow()
 	}
 }
 
