@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fluidb/fluidb/internal/netcut"
 	"github.com/fluidb/fluidb/ops"
 	"github.com/fluidb/fluidb/server"
 	"github.com/fluidb/fluidb/server/config"
@@ -55,7 +56,7 @@ type Demo struct {
 	opt   Options
 	dir   string
 	nodes []*server.Server
-	fwds  []*forwarder // fwds[i] stands in front of nodes[i]
+	fwds  []*netcut.Forwarder // fwds[i] stands in front of nodes[i]
 	addrs []ops.Addr
 
 	mu     sync.Mutex // guards log and the partition state
@@ -90,7 +91,7 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 		d.nodes = append(d.nodes, srv)
 		port := srv.Addr().(*net.TCPAddr).Port
 		d.addrs = append(d.addrs, ops.Addr{Host: "127.0.0.1", Port: port})
-		f, err := newForwarder(d.addrs[i].String())
+		f, err := netcut.New(d.addrs[i].String())
 		if err != nil {
 			return d, err
 		}
@@ -100,8 +101,8 @@ func Start(ctx context.Context, opt Options) (d *Demo, err error) {
 	d.logf("pairing them through TCP forwarders the demo cuts for partitions")
 	res, err := ops.Pair(ctx, d.addrs[0], d.addrs[1], ops.PairOptions{
 		Timeout: 20 * time.Second,
-		LinkA:   ops.Addr{Host: "127.0.0.1", Port: d.fwds[0].addr().Port},
-		LinkB:   ops.Addr{Host: "127.0.0.1", Port: d.fwds[1].addr().Port},
+		LinkA:   ops.Addr{Host: "127.0.0.1", Port: d.fwds[0].Port()},
+		LinkB:   ops.Addr{Host: "127.0.0.1", Port: d.fwds[1].Port()},
 	})
 	if err != nil {
 		return d, fmt.Errorf("pairing: %w", err)
@@ -140,7 +141,7 @@ func (d *Demo) Stop() error {
 	}
 	var errs []error
 	for _, f := range d.fwds {
-		f.close()
+		f.Close()
 	}
 	d.fwds = nil
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -297,6 +298,10 @@ func (d *Demo) setCut(cut bool) {
 	}
 	d.mu.Unlock()
 	for _, f := range d.fwds {
-		f.setCut(cut)
+		if cut {
+			f.CutRefusing() // both nodes see their links drop and fail to reconnect
+		} else {
+			f.Heal()
+		}
 	}
 }

@@ -2,78 +2,20 @@ package demo
 
 import (
 	"context"
-	"io"
 	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fluidb/fluidb/internal/testutil"
 	"github.com/fluidb/fluidb/ops"
 )
-
-func TestForwarderCutAndHeal(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() { // an echo server
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
-		}
-	}()
-	f, err := newForwarder(ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.close()
-	echo := func(c net.Conn) error {
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("hi")); err != nil {
-			return err
-		}
-		b := make([]byte, 2)
-		_, err := io.ReadFull(c, b)
-		return err
-	}
-	c, err := net.Dial("tcp", f.addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := echo(c); err != nil {
-		t.Fatalf("through the forwarder: %v", err)
-	}
-	f.setCut(true)
-	if err := echo(c); err == nil {
-		t.Error("an open connection survived the cut")
-	}
-	if c2, err := net.Dial("tcp", f.addr().String()); err == nil {
-		if echo(c2) == nil {
-			t.Error("a new connection got through the cut")
-		}
-		c2.Close()
-	}
-	f.setCut(false)
-	c3, err := net.Dial("tcp", f.addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c3.Close()
-	if err := echo(c3); err != nil {
-		t.Errorf("after healing: %v", err)
-	}
-}
 
 // The whole demo in-process: paired, loaded, partitioned, and conflicts
 // show up; Stop leaves nothing behind.
 func TestDemoMakesConflictsAndStopsClean(t *testing.T) {
-	log := &lockedWriter{}
+	log := &testutil.SyncBuffer{}
 	d, err := Start(context.Background(), Options{OpsPerSec: 200, PartitionEvery: 300 * time.Millisecond, PartitionFor: 500 * time.Millisecond, Log: log})
 	if err != nil {
 		t.Fatal(err)

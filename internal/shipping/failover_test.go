@@ -125,11 +125,7 @@ func converged(password string, nodes ...*node) func() (bool, string) {
 func TestHAProxyFailsOverActivePair(t *testing.T) {
 	testutil.Need(t, "haproxy")
 	pass := load(t, "instance-a.conf").Requirepass
-	p := haproxyPorts{a: port(t), b: port(t), c: port(t), d: port(t),
-		roundrobin: port(t), first: port(t), first2: port(t), stats: port(t)}
-	dir := t.TempDir()
-	a := startNode(t, "a", p.a, dir, instance(t, "instance-a.conf", p.a, p.b))
-	b := startNode(t, "b", p.b, dir, instance(t, "instance-b.conf", p.b, p.a))
+	p, a, b := startShippedPair(t)
 	// Pair 2's places (unused by this test) hold what the check must turn
 	// away: a plain read-only replica of A (role:slave) and an active node
 	// whose password is not the check's.

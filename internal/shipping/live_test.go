@@ -83,25 +83,6 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 	return 0
 }
 
-// output collects what a process prints, across its restarts, for the log
-// of a failed test.
-type output struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
 // node is a fluidb process: `fluidb serve` with args (a configuration file
 // and/or directives) run in a working directory that outlives restarts.
 type node struct {
@@ -110,7 +91,7 @@ type node struct {
 	dir  string
 	args []string
 	cmd  *exec.Cmd
-	out  output
+	out  testutil.SyncBuffer
 }
 
 // startNode starts fluidb and waits until it accepts connections. args
@@ -367,7 +348,7 @@ func instance(t *testing.T, rel string, port, peerPort int) string {
 func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	out := &output{}
+	out := &testutil.SyncBuffer{} // across restarts, for a failed test's log
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -386,6 +367,18 @@ func startProc(t *testing.T, name string, args ...string) *exec.Cmd {
 // test's: the four nodes, the three front ends and the statistics page.
 type haproxyPorts struct {
 	a, b, c, d, roundrobin, first, first2, stats int
+}
+
+// startShippedPair gives every haproxy.cfg address a port and starts pair
+// 1 (A and B) from the shipped instance files, naming each other.
+func startShippedPair(t *testing.T) (p haproxyPorts, a, b *node) {
+	t.Helper()
+	p = haproxyPorts{a: port(t), b: port(t), c: port(t), d: port(t),
+		roundrobin: port(t), first: port(t), first2: port(t), stats: port(t)}
+	dir := t.TempDir()
+	a = startNode(t, "a", p.a, dir, instance(t, "instance-a.conf", p.a, p.b))
+	b = startNode(t, "b", p.b, dir, instance(t, "instance-b.conf", p.b, p.a))
+	return p, a, b
 }
 
 // startHAProxy runs the shipped haproxy.cfg on the test's ports.

@@ -40,11 +40,7 @@ func TestNutcrackerOverActivePairs(t *testing.T) {
 	nutcracker := testutil.Need(t, "nutcracker")
 	testutil.Need(t, "haproxy")
 	pass := load(t, "instance-a.conf").Requirepass
-	p := haproxyPorts{a: port(t), b: port(t), c: port(t), d: port(t),
-		roundrobin: port(t), first: port(t), first2: port(t), stats: port(t)}
-	dir := t.TempDir()
-	a := startNode(t, "a", p.a, dir, instance(t, "instance-a.conf", p.a, p.b))
-	b := startNode(t, "b", p.b, dir, instance(t, "instance-b.conf", p.b, p.a))
+	p, a, b := startShippedPair(t)
 	alone := func(name string, port int) *node {
 		return startNode(t, name, port, t.TempDir(), "--port", itoa(port), "--save", "",
 			"--requirepass", pass, "--masterauth", pass, "--active-replica", "yes")

@@ -86,21 +86,23 @@ type Proc struct {
 	Port int
 	Cmd  *exec.Cmd
 	Dir  string
-	out  *lockedBuffer
+	out  *SyncBuffer
 }
 
-type lockedBuffer struct {
+// SyncBuffer collects what several goroutines write (a process's output,
+// a test's log) and hands it back as one string.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *SyncBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *SyncBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -135,7 +137,7 @@ func StartRedis(t testing.TB, args ...string) *Proc {
 
 func start(t testing.TB, bin string, args []string, port int, dir string) *Proc {
 	t.Helper()
-	p := &Proc{Port: port, Dir: dir, out: &lockedBuffer{}}
+	p := &Proc{Port: port, Dir: dir, out: &SyncBuffer{}}
 	p.Cmd = exec.Command(bin, args...)
 	p.Cmd.Dir = dir
 	p.Cmd.Stdout = p.out

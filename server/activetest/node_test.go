@@ -2,7 +2,6 @@ package activetest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,28 +33,11 @@ type node struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{}
-	log    *logBuf
+	log    *testutil.SyncBuffer
 
 	mu      sync.Mutex
 	clients map[int]*redis.Client
 	uuids   []string // FLUIDB ID of every incarnation so far
-}
-
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var ctx = context.Background()
@@ -72,7 +54,7 @@ func activeArgs(pass string, more ...string) []string {
 // startNode runs fluidb serve with args in a fresh directory on a free port.
 func startNode(t testing.TB, name, pass string, args ...string) *node {
 	t.Helper()
-	n := &node{t: t, name: name, dir: t.TempDir(), args: args, pass: pass, log: &logBuf{}}
+	n := &node{t: t, name: name, dir: t.TempDir(), args: args, pass: pass, log: &testutil.SyncBuffer{}}
 	t.Cleanup(n.cleanup)
 	n.start()
 	return n

@@ -70,7 +70,7 @@ func (p *pair) heal() {
 func (p *pair) restartB() {
 	p.t.Helper()
 	p.b.restart(activeArgs(p.pass, append([]string{"--replicaof", "127.0.0.1", p.fa.portString()}, p.args...)...))
-	p.fb.setTarget(p.b.addr())
+	p.fb.SetTarget(p.b.addr())
 	p.b.uuid()
 }
 

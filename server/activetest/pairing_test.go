@@ -124,7 +124,7 @@ func TestConfigFilesNameEachOther(t *testing.T) {
 				if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				n := &node{t: t, name: string(name), dir: dir, conf: conf, pass: "s3cret", port: ports[name], log: &logBuf{}}
+				n := &node{t: t, name: string(name), dir: dir, conf: conf, pass: "s3cret", port: ports[name], log: &testutil.SyncBuffer{}}
 				t.Cleanup(n.cleanup)
 				n.start()
 				nodes[name] = n
@@ -248,8 +248,8 @@ func TestInfoRoleAndStamps(t *testing.T) {
 		role, err := n.do("ROLE")
 		ra, _ := role.([]any)
 		if err != nil || len(ra) != 5 || ra[0] != "active-replica" || ra[1] != "127.0.0.1" ||
-			ra[2] != int64(c.fwd.port()) || ra[3] != "connected" {
-			t.Errorf("node %s ROLE = %#v, %v; want [active-replica 127.0.0.1 %d connected <offset>]", n.name, role, err, c.fwd.port())
+			ra[2] != int64(c.fwd.Port()) || ra[3] != "connected" {
+			t.Errorf("node %s ROLE = %#v, %v; want [active-replica 127.0.0.1 %d connected <offset>]", n.name, role, err, c.fwd.Port())
 		} else if _, ok := ra[4].(int64); !ok {
 			t.Errorf("node %s ROLE offset = %#v, want an integer", n.name, ra[4])
 		}

@@ -341,7 +341,7 @@ func TestPlainRedisReplicaOfActiveNode(t *testing.T) {
 	// diskless full sync.
 	p.a.must("CONFIG", "SET", "repl-diskless-sync-delay", "0")
 	r := testutil.StartRedis(t, "--replicaof", "127.0.0.1", p.a.portString())
-	rn := &node{t: t, name: "redis", port: r.Port, log: &logBuf{}}
+	rn := &node{t: t, name: "redis", port: r.Port, log: &testutil.SyncBuffer{}}
 	defer rn.closeClients()
 	waitLinksUp(t, 15*time.Second, rn)
 	populate("after:")
