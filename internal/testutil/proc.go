@@ -148,7 +148,7 @@ func start(t testing.TB, bin string, args []string, port int, dir string) *Proc 
 	t.Cleanup(func() { p.Stop() })
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if pingOK(p.Addr()) {
+		if Serving(p.Addr()) {
 			return p
 		}
 		if time.Now().After(deadline) {
@@ -179,7 +179,9 @@ func (p *Proc) Wait(d time.Duration) error {
 	}
 }
 
-func pingOK(addr string) bool {
+// Serving reports whether addr answers PING (or asks for a password: it
+// is up either way).
+func Serving(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
 		return false
@@ -190,7 +192,7 @@ func pingOK(addr string) bool {
 		return false
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
+	return err == nil && (strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH"))
 }
 
 // CLI runs redis-cli against port with args and returns its trimmed output.

@@ -1,11 +1,9 @@
 package activetest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -105,7 +103,7 @@ func (n *node) start() {
 	go func() { _ = cmd.Wait(); close(exited) }()
 	n.cmd, n.exited = cmd, exited
 	deadline := time.Now().Add(20 * time.Second)
-	for !serving(n.addr()) {
+	for !testutil.Serving(n.addr()) {
 		select {
 		case <-exited:
 			n.t.Fatalf("node %s exited at start:\n%s", n.name, tail(n.log.String(), 40))
@@ -116,21 +114,6 @@ func (n *node) start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// serving reports whether addr answers PING (or asks for a password).
-func serving(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && (strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH"))
 }
 
 // kill stops the process with SIGKILL: no shutdown save, no goodbye.
