@@ -375,13 +375,19 @@ func (s *Server) cronLoop() {
 }
 
 // cron is the periodic work, with s.mu held: active expiry, incremental
-// rehashing, ops/sec sampling, client timeouts.
+// rehashing (activerehashing), ops/sec sampling, client timeouts.
 func (s *Server) cron() {
 	s.tick()
 	s.sampleOps()
 	s.activeExpireCycle()
-	for _, db := range s.dbs {
-		db.RehashSome(100)
+	if s.cfg.ActiveRehashing {
+		// Up to 1 ms per tick, on the first database that needs it (as
+		// Redis's databasesCron does).
+		for _, db := range s.dbs {
+			if db.Rehash(time.Millisecond) {
+				break
+			}
+		}
 	}
 	s.clientsCron()
 	s.persistCron()

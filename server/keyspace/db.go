@@ -1,5 +1,7 @@
 package keyspace
 
+import "time"
+
 // DB is one numbered database: the keys and an index of the keys that carry
 // a TTL, which active expiry walks.
 type DB struct {
@@ -124,10 +126,22 @@ func (db *DB) RandomVolatileKey(r func() uint64) (string, *Entry, bool) {
 	return "", nil, false
 }
 
-// RehashSome lets the cron move a few buckets of each table.
-func (db *DB) RehashSome(n int) {
-	db.keys.RehashSome(n)
-	db.expires.RehashSome(n)
+// Rehash moves the buckets of a growing or shrinking table, the keys'
+// first and then the expiry times', 100 at a time until both are done or
+// budget has passed; it reports whether there was any to move. Lookups do
+// not move buckets, and a write moves one, so without this a table that
+// grew and then only saw updates stayed half-moved for minutes, every
+// lookup probing two tables (the server cron calls it, activerehashing).
+func (db *DB) Rehash(budget time.Duration) bool {
+	if !db.keys.Rehashing() && !db.expires.Rehashing() {
+		return false
+	}
+	start := time.Now()
+	for db.keys.RehashSome(100) && time.Since(start) < budget {
+	}
+	for db.expires.RehashSome(100) && time.Since(start) < budget {
+	}
+	return true
 }
 
 // Swap exchanges the contents of two databases (SWAPDB).

@@ -119,8 +119,15 @@ func (d *Dict[V]) rehashStep(n int) {
 	}
 }
 
-// RehashMilliseconds-free variant for the server cron: move up to n buckets.
-func (d *Dict[V]) RehashSome(n int) { d.rehashStep(n) }
+// RehashSome moves up to n buckets and reports whether a rehash is still
+// in progress.
+func (d *Dict[V]) RehashSome(n int) bool {
+	d.rehashStep(n)
+	return d.rehashing()
+}
+
+// Rehashing reports whether the dict is moving to a new table.
+func (d *Dict[V]) Rehashing() bool { return d.rehashing() }
 
 func nextPow2(n int) int {
 	if n < dictMinSize {
@@ -452,15 +459,24 @@ func (d *Dict[V]) RandomKey(r func() uint64) (string, *V, bool) {
 //
 //go:noinline
 func (d *Dict[V]) Warm(keys [][]byte) int {
-	if d.Len() == 0 || d.rehashing() || len(keys) == 0 {
+	if d.Len() == 0 || len(keys) == 0 {
 		return 0
 	}
 	var nodes [WarmMax]*dictNode[V]
-	tab := d.tables[0]
-	mask := uint64(len(tab) - 1)
+	t0, t1 := d.tables[0], d.tables[1]
+	mask0, mask1 := uint64(len(t0)-1), uint64(len(t1)-1)
+	moved := 0 // buckets of t0 below this index have moved to t1
+	if d.rehashing() {
+		moved = d.rehashIdx
+	}
 	n := min(len(keys), WarmMax)
 	for i := 0; i < n; i++ {
-		nodes[i] = tab[d.hashBytes(keys[i])&mask]
+		h := d.hashBytes(keys[i])
+		if idx := h & mask0; int(idx) >= moved {
+			nodes[i] = t0[idx]
+		} else {
+			nodes[i] = t1[h&mask1]
+		}
 	}
 	acc := 0
 	for i := 0; i < n; i++ {

@@ -3,6 +3,7 @@ package keyspace
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 func BenchmarkDictGetRandom(b *testing.B) {
@@ -82,6 +83,7 @@ func TestDictWarm(t *testing.T) {
 		t.Fatal("warm on an empty dict")
 	}
 	var keys [][]byte
+	midRehash := 0
 	for i := 0; i < 3*WarmMax; i++ {
 		k := []byte(fmt.Sprint("k", i))
 		keys = append(keys, k)
@@ -89,7 +91,13 @@ func TestDictWarm(t *testing.T) {
 			p, _ := d.UpsertBytes(k)
 			*p = i
 		}
+		if d.Rehashing() {
+			midRehash++
+		}
 		d.Warm(keys) // grows through rehashes meanwhile
+	}
+	if midRehash == 0 {
+		t.Fatal("no Warm while the table was being rehashed")
 	}
 	for i, k := range keys {
 		p := d.GetBytes(k)
@@ -99,5 +107,38 @@ func TestDictWarm(t *testing.T) {
 	}
 	if d.Len() != 3*WarmMax/2 {
 		t.Fatalf("len %d", d.Len())
+	}
+}
+
+// DB.Rehash finishes a rehash that writes left half done (a table that
+// grew and then only saw updates), and says when there was nothing to do.
+func TestDBRehashFinishes(t *testing.T) {
+	db := NewDB(0)
+	n := 0
+	for ; n < 1000 || !db.keys.Rehashing(); n++ {
+		e, _ := db.Add([]byte(fmt.Sprint("key:", n)))
+		e.Str = []byte("v")
+	}
+	for i := 0; i < n; i++ { // updates move no buckets
+		if db.Get([]byte(fmt.Sprint("key:", i))) == nil {
+			t.Fatalf("key:%d missing mid-rehash", i)
+		}
+	}
+	if !db.keys.Rehashing() {
+		t.Fatal("lookups finished the rehash")
+	}
+	if !db.Rehash(time.Minute) {
+		t.Fatal("Rehash found nothing to do mid-rehash")
+	}
+	if db.keys.Rehashing() || db.Rehash(time.Minute) {
+		t.Fatal("rehash not finished")
+	}
+	for i := 0; i < n; i++ {
+		if db.Get([]byte(fmt.Sprint("key:", i))) == nil {
+			t.Fatalf("key:%d missing after the rehash", i)
+		}
+	}
+	if db.Len() != n {
+		t.Fatalf("len %d, want %d", db.Len(), n)
 	}
 }
