@@ -499,6 +499,7 @@ func (s *Server) replicaRun(r *replica) {
 	// writer sends the other. Taking s.mu to swap them also waits for the
 	// command batch in progress, so a pipelined batch goes out in one write.
 	var mine []byte
+	raw := newRawConnIO(conn)
 	for {
 		select {
 		case <-r.wake:
@@ -519,7 +520,13 @@ func (s *Server) replicaRun(r *replica) {
 			mine = buf
 			continue
 		}
-		if _, err := conn.Write(buf); err != nil {
+		var err error
+		if raw != nil {
+			err = raw.WriteAll(buf)
+		} else {
+			_, err = conn.Write(buf)
+		}
+		if err != nil {
 			s.replicaWriteFailed(r, err)
 			return
 		}

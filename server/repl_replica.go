@@ -189,6 +189,7 @@ func (s *Server) linkLoop(l *replLink) {
 type linkReader struct {
 	s       *Server
 	conn    net.Conn
+	raw     *rawConnIO
 	timeout time.Duration
 	fd      int // the connection's descriptor, -1 if unknown
 }
@@ -200,7 +201,13 @@ func (r *linkReader) Read(p []byte) (int, error) {
 	if r.fd >= 0 {
 		r.s.linkWait.Store(int32(r.fd) + 1)
 	}
-	n, err := r.conn.Read(p)
+	var n int
+	var err error
+	if r.raw != nil {
+		n, err = r.raw.Read(p)
+	} else {
+		n, err = r.conn.Read(p)
+	}
 	if r.fd >= 0 {
 		r.s.linkWait.Store(0)
 	}
@@ -266,7 +273,7 @@ func (s *Server) linkOnce(l *replLink) error {
 	s.act.linkActive = false
 	s.mu.Unlock()
 
-	lr := &linkReader{s: s, conn: conn, timeout: timeout, fd: -1}
+	lr := &linkReader{s: s, conn: conn, raw: newRawConnIO(conn), timeout: timeout, fd: -1}
 	if s.reactor != nil {
 		lr.fd = connFD(conn)
 	}

@@ -1,0 +1,19 @@
+//go:build !linux
+
+package server
+
+import "net"
+
+// rawConnIO is the connection itself outside Linux (see rawio_linux.go).
+type rawConnIO struct {
+	conn net.Conn
+}
+
+func newRawConnIO(conn net.Conn) *rawConnIO { return &rawConnIO{conn: conn} }
+
+func (r *rawConnIO) Read(p []byte) (int, error) { return r.conn.Read(p) }
+
+func (r *rawConnIO) WriteAll(p []byte) error {
+	_, err := r.conn.Write(p)
+	return err
+}
