@@ -754,7 +754,7 @@ func (s *Server) activeSync(r *replica) {
 	if ok && a.canContinue(r.peerID, replid, off) {
 		r.header = append(r.header, "+CONTINUE "+a.replid+"\r\n"...)
 		data := filterActive(a.bl.from(off), r.peerID)
-		r.out = append(r.out, data...)
+		r.out.write(data)
 		r.wake <- struct{}{}
 		r.state = replicaOnline
 		r.ackTime = time.Now()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"unsafe"
 )
 
 // The replication link's reads and a replica's stream writes go through
@@ -17,27 +18,29 @@ import (
 // context switches per write, and on a busy two-core machine each
 // switch waits in the kernel's run queue (docs/performance.md).
 
-// rawConnIO reads and writes a connection with raw system calls.
+// rawConnIO reads and writes a connection with raw system calls (through
+// the connection itself when it has no descriptor).
 type rawConnIO struct {
-	rc syscall.RawConn
+	conn net.Conn
+	rc   syscall.RawConn
 }
 
-// newRawConnIO returns nil when conn has no descriptor.
 func newRawConnIO(conn net.Conn) *rawConnIO {
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		return nil
+	r := &rawConnIO{conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			r.rc = rc
+		}
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	return &rawConnIO{rc: rc}
+	return r
 }
 
 // Read reads what the socket has, waiting in the netpoller (and under the
 // connection's read deadline) while it has nothing.
 func (r *rawConnIO) Read(p []byte) (int, error) {
+	if r.rc == nil {
+		return r.conn.Read(p)
+	}
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -64,16 +67,48 @@ func (r *rawConnIO) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// WriteAll writes all of p, waiting in the netpoller while the socket is
-// full.
-func (r *rawConnIO) WriteAll(p []byte) error {
+// WriteAll writes all of bufs in order (writev), waiting in the netpoller
+// while the socket is full.
+// bufs itself is not changed.
+func (r *rawConnIO) WriteAll(bufs [][]byte) error {
+	if r.rc == nil {
+		return writeBuffers(r.conn, bufs)
+	}
+	var iov [64]syscall.Iovec
 	var werr error
+	off := 0 // bytes of bufs[0] already written
 	err := r.rc.Write(func(fd uintptr) bool {
-		for len(p) > 0 {
-			n, e := rawWrite(int(fd), p)
+		for len(bufs) > 0 {
+			if len(bufs[0]) == off {
+				bufs, off = bufs[1:], 0
+				continue
+			}
+			k := 0
+			for i, b := range bufs {
+				if i == 0 {
+					b = b[off:]
+				}
+				if k == len(iov) {
+					break
+				}
+				if len(b) > 0 {
+					iov[k].Base = &b[0]
+					iov[k].SetLen(len(b))
+					k++
+				}
+			}
+			n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
 			switch e {
-			case nil:
-				p = p[n:]
+			case 0:
+				for w := int(n); w > 0; {
+					if left := len(bufs[0]) - off; w >= left {
+						w -= left
+						bufs, off = bufs[1:], 0
+					} else {
+						off += w
+						w = 0
+					}
+				}
 			case syscall.EINTR:
 			case syscall.EAGAIN:
 				return false

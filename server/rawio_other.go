@@ -13,7 +13,5 @@ func newRawConnIO(conn net.Conn) *rawConnIO { return &rawConnIO{conn: conn} }
 
 func (r *rawConnIO) Read(p []byte) (int, error) { return r.conn.Read(p) }
 
-func (r *rawConnIO) WriteAll(p []byte) error {
-	_, err := r.conn.Write(p)
-	return err
-}
+// WriteAll writes all of bufs in order; bufs itself is not changed.
+func (r *rawConnIO) WriteAll(bufs [][]byte) error { return writeBuffers(r.conn, bufs) }

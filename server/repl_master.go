@@ -24,7 +24,9 @@ import (
 // the stream never overtakes the snapshot. The stream bytes wait in
 // replica.out, bounded by client-output-buffer-limit replica: a replica
 // that falls too far behind is dropped (it comes back and resyncs) and the
-// master never grows without bound.
+// master never grows without bound. They are queued in fixed-size blocks
+// (outQueue), so a queue that grows while the replica is slow is never
+// copied.
 
 type replicaState int
 
@@ -73,7 +75,7 @@ type replica struct {
 	skip       int64
 	peerOff    int64 // its own active offset when it last acknowledged ours
 
-	out  []byte // stream bytes not yet handed to the writer
+	out  outQueue // stream bytes not yet handed to the writer
 	wake chan struct{}
 	quit chan struct{}
 }
@@ -129,8 +131,8 @@ func (k *replSink) feedEffects(group []effect) {
 
 // replicaAppend queues stream bytes for r and enforces the output limits.
 func (s *Server) replicaAppend(r *replica, p []byte) {
-	r.out = append(r.out, p...)
-	n := int64(len(r.out))
+	r.out.write(p)
+	n := r.out.n
 	lim := s.cfg.ClientOutputBufferLimit.Replica
 	if lim.Hard > 0 && n > lim.Hard {
 		s.dropReplica(r, "overcoming of output buffer limits")
@@ -149,6 +151,69 @@ func (s *Server) replicaAppend(r *replica, p []byte) {
 	select {
 	case r.wake <- struct{}{}:
 	default:
+	}
+}
+
+// writeBuffers writes bufs to conn (writev where the system has it)
+// without changing bufs (net.Buffers consumes the slice it writes: it gets
+// a copy, so the replica's blocks keep their capacity for reuse).
+func writeBuffers(conn net.Conn, bufs [][]byte) error {
+	nb := append(net.Buffers(nil), bufs...)
+	_, err := nb.WriteTo(conn)
+	return err
+}
+
+// outQueue is a replica's pending stream in blocks of outBlock bytes:
+// appending never moves what is queued, and written blocks are reused.
+type outQueue struct {
+	blocks [][]byte // in order; only the last one has room
+	n      int64    // bytes queued
+	spare  [][]byte // written blocks, emptied for reuse
+}
+
+const (
+	outBlock  = 64 << 10
+	outSpares = 16 // blocks kept for reuse, per replica
+)
+
+func (q *outQueue) write(p []byte) {
+	q.n += int64(len(p))
+	for len(p) > 0 {
+		if k := len(q.blocks); k > 0 {
+			last := q.blocks[k-1]
+			if room := cap(last) - len(last); room > 0 {
+				m := min(room, len(p))
+				q.blocks[k-1] = append(last, p[:m]...)
+				p = p[m:]
+				continue
+			}
+		}
+		var b []byte
+		if k := len(q.spare); k > 0 {
+			b, q.spare = q.spare[k-1], q.spare[:k-1]
+		} else {
+			b = make([]byte, 0, outBlock)
+		}
+		q.blocks = append(q.blocks, b)
+	}
+}
+
+// take moves the queued blocks into dst (reusing its array) and empties
+// the queue.
+func (q *outQueue) take(dst [][]byte) [][]byte {
+	dst = append(dst[:0], q.blocks...)
+	clear(q.blocks)
+	q.blocks, q.n = q.blocks[:0], 0
+	return dst
+}
+
+// recycle takes back blocks that have been written.
+func (q *outQueue) recycle(bs [][]byte) {
+	for i, b := range bs {
+		if len(q.spare) < outSpares && cap(b) == outBlock {
+			q.spare = append(q.spare, b[:0])
+		}
+		bs[i] = nil
 	}
 }
 
@@ -466,7 +531,7 @@ func (s *Server) tryPartialResync(r *replica, replid string, offset int64) bool 
 		r.header = append(r.header, "+CONTINUE\r\n"...)
 	}
 	data := bl.from(offset)
-	r.out = append(r.out, data...)
+	r.out.write(data)
 	r.wake <- struct{}{} // the writer sends it right after +CONTINUE
 	r.state = replicaOnline
 	r.ackTime = time.Now()
@@ -495,10 +560,11 @@ func (s *Server) replicaRun(r *replica) {
 			return
 		}
 	}
-	// Two buffers take turns: the master appends to r.out while the
-	// writer sends the other. Taking s.mu to swap them also waits for the
-	// command batch in progress, so a pipelined batch goes out in one write.
-	var mine []byte
+	// The writer takes the queued blocks and sends them while the master
+	// queues more; it hands them back for reuse the next time. Taking s.mu
+	// also waits for the command batch in progress, so a pipelined batch
+	// goes out in one write.
+	var mine [][]byte
 	raw := newRawConnIO(conn)
 	for {
 		select {
@@ -513,26 +579,15 @@ func (s *Server) replicaRun(r *replica) {
 			s.mu.Unlock()
 			continue
 		}
-		buf := r.out
-		r.out = mine[:0]
+		r.out.recycle(mine)
+		mine = r.out.take(mine)
 		s.mu.Unlock()
-		if len(buf) == 0 {
-			mine = buf
+		if len(mine) == 0 {
 			continue
 		}
-		var err error
-		if raw != nil {
-			err = raw.WriteAll(buf)
-		} else {
-			_, err = conn.Write(buf)
-		}
-		if err != nil {
+		if err := raw.WriteAll(mine); err != nil {
 			s.replicaWriteFailed(r, err)
 			return
-		}
-		mine = nil
-		if cap(buf) <= 4<<20 {
-			mine = buf
 		}
 	}
 }

@@ -201,13 +201,7 @@ func (r *linkReader) Read(p []byte) (int, error) {
 	if r.fd >= 0 {
 		r.s.linkWait.Store(int32(r.fd) + 1)
 	}
-	var n int
-	var err error
-	if r.raw != nil {
-		n, err = r.raw.Read(p)
-	} else {
-		n, err = r.conn.Read(p)
-	}
+	n, err := r.raw.Read(p)
 	if r.fd >= 0 {
 		r.s.linkWait.Store(0)
 	}

@@ -26,6 +26,90 @@ import (
 // the replication state directly; real processes (testutil) are used for
 // redis-server on either end and for SIGSTOP.
 
+// A replica's queue and its writer: whatever is queued, in pieces of any
+// size, taken at any point and written with WriteAll (writev, through
+// full socket buffers and partial writes), arrives whole and in order, and
+// the written blocks are reused.
+func TestReplicaOutQueueWrites(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	// Small socket buffers and a reader that pauses: the writes fill the
+	// socket, stop part way and wait for room.
+	_ = conn.(*net.TCPConn).SetWriteBuffer(64 << 10)
+	_ = peer.(*net.TCPConn).SetReadBuffer(64 << 10)
+	var want bytes.Buffer
+	got := make(chan []byte, 1)
+	go func() {
+		var b []byte
+		buf := make([]byte, 32<<10)
+		for i := 0; ; i++ {
+			if i%64 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			n, err := peer.Read(buf)
+			b = append(b, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		got <- b
+	}()
+
+	raw := newRawConnIO(conn)
+	var q outQueue
+	var mine [][]byte
+	rnd := uint32(7)
+	next := func(n int) int {
+		rnd ^= rnd << 13
+		rnd ^= rnd >> 17
+		rnd ^= rnd << 5
+		return int(rnd % uint32(n))
+	}
+	for round := 0; round < 20; round++ {
+		for i := next(8); i >= 0; i-- {
+			p := make([]byte, []int{0, 1, 100, outBlock - 1, outBlock, 3*outBlock + 5}[next(6)])
+			for j := range p {
+				p[j] = byte(next(256))
+			}
+			q.write(p)
+			want.Write(p)
+		}
+		queued := q.n
+		q.recycle(mine)
+		mine = q.take(mine)
+		total := 0
+		for _, b := range mine {
+			total += len(b)
+		}
+		if int64(total) != queued || q.n != 0 {
+			t.Fatalf("round %d: took %d bytes of %d queued, %d left", round, total, queued, q.n)
+		}
+		if err := raw.WriteAll(mine); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(q.spare) == 0 {
+		t.Fatal("no block was reused")
+	}
+	conn.Close()
+	if b := <-got; !bytes.Equal(b, want.Bytes()) {
+		t.Fatalf("peer read %d bytes, %d were written (or they differ)", len(b), want.Len())
+	}
+}
+
 func TestBacklogRing(t *testing.T) {
 	b := newBacklog(16<<10, 100)
 	if b.firstOffset() != 101 || !b.covers(101) || b.covers(100) || b.covers(102) {
