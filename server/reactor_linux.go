@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -39,6 +40,7 @@ type reactor struct {
 	efd      int
 	conns    map[int]*Client // by fd; reactor goroutine only
 	deferred []*Client       // served this round, replies not yet written
+	rounds   atomic.Uint64   // rounds of events served (letClientsIn waits for one)
 
 	mu      sync.Mutex
 	pending []*Client
@@ -233,6 +235,7 @@ func (r *reactor) run() {
 			r.handleEvent(c, events[i].Events)
 		}
 		r.flushDeferred()
+		r.rounds.Add(1)
 		r.wakeLink()
 		if r.runPending() {
 			return
@@ -405,12 +408,28 @@ func netpollNow() { time.Sleep(time.Microsecond) }
 
 // letClientsIn is called by the replication link after each applied batch:
 // when connections have events the reactor has not taken, the link steps
-// aside until the reactor has served them (a replica's clients waited up
-// to 60 ms behind a busy stream).
+// aside until the reactor has served a round (a replica's clients waited
+// up to 60 ms behind a busy stream). The reactor is then either parked in
+// the netpoller (netpollNow wakes it) or already runnable in the global
+// run queue, woken by another thread's poll: a sleeping caller's timer puts
+// it back first in line (runnext), ahead of that queue, so only Gosched,
+// which queues the caller behind the reactor, lets it in (a traced 17 ms
+// wait, during a GC cycle).
 func (r *reactor) letClientsIn() {
 	var ev [1]syscall.EpollEvent
-	if n, _ := rawEpollPoll(r.epfd, ev[:]); n > 0 {
+	if n, _ := rawEpollPoll(r.epfd, ev[:]); n <= 0 {
+		return
+	}
+	start := r.rounds.Load()
+	for i := 0; i < 4; i++ {
+		runtime.Gosched()
+		if r.rounds.Load() != start {
+			return
+		}
 		netpollNow()
+		if r.rounds.Load() != start {
+			return
+		}
 	}
 }
 
