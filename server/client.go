@@ -1,11 +1,9 @@
 package server
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -535,8 +533,6 @@ func isTimeout(err error) bool {
 }
 
 var _ io.Reader = (*blockAwareReader)(nil)
-var _ = bufio.NewReader
-var _ = strconv.Itoa
 
 // warmBatch prepares the keyspace lookups of a pipelined batch: args is
 // its first command (already read), the rest is still in the read buffer.
