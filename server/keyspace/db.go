@@ -126,6 +126,12 @@ func (db *DB) RandomVolatileKey(r func() uint64) (string, *Entry, bool) {
 	return "", nil, false
 }
 
+// RehashSome moves up to n buckets of each table.
+func (db *DB) RehashSome(n int) {
+	db.keys.RehashSome(n)
+	db.expires.RehashSome(n)
+}
+
 // Rehash moves the buckets of a growing or shrinking table, the keys'
 // first and then the expiry times', 100 at a time until both are done or
 // budget has passed; it reports whether there was any to move. Lookups do
