@@ -16,7 +16,8 @@ import (
 // (io-threads 1), a write to a loopback peer that ran past the runtime
 // monitor's 20 us tick handed the P to another thread and back: two
 // context switches per write, and on a busy two-core machine each
-// switch waits in the kernel's run queue (docs/performance.md).
+// switch waits in the kernel's run queue (docs/architecture.md,
+// docs/active-replication.md "What changed the tail").
 
 // rawConnIO reads and writes a connection with raw system calls (through
 // the connection itself when it has no descriptor).
@@ -68,8 +69,7 @@ func (r *rawConnIO) Read(p []byte) (int, error) {
 }
 
 // WriteAll writes all of bufs in order (writev), waiting in the netpoller
-// while the socket is full.
-// bufs itself is not changed.
+// while the socket is full; bufs itself is not changed.
 func (r *rawConnIO) WriteAll(bufs [][]byte) error {
 	if r.rc == nil {
 		return writeBuffers(r.conn, bufs)
