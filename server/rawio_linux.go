@@ -37,35 +37,39 @@ func newRawConnIO(conn net.Conn) *rawConnIO {
 }
 
 // Read reads what the socket has, waiting in the netpoller (and under the
-// connection's read deadline) while it has nothing.
-func (r *rawConnIO) Read(p []byte) (int, error) {
+// connection's read deadline) while it has nothing; waited says it did.
+func (r *rawConnIO) Read(p []byte) (n int, waited bool, err error) {
 	if r.rc == nil {
-		return r.conn.Read(p)
+		n, err = r.conn.Read(p)
+		return n, false, err
 	}
 	if len(p) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
-	var n int
 	var rerr error
-	err := r.rc.Read(func(fd uintptr) bool {
+	err = r.rc.Read(func(fd uintptr) bool {
 		for {
 			n, rerr = rawRead(int(fd), p)
 			if rerr == syscall.EINTR {
 				continue
 			}
-			return rerr != syscall.EAGAIN
+			if rerr == syscall.EAGAIN {
+				waited = true
+				return false
+			}
+			return true
 		}
 	})
 	if err != nil {
-		return 0, err
+		return 0, waited, err
 	}
 	if rerr != nil {
-		return 0, rerr
+		return 0, waited, rerr
 	}
 	if n == 0 {
-		return 0, io.EOF
+		return 0, waited, io.EOF
 	}
-	return n, nil
+	return n, waited, nil
 }
 
 // WriteAll writes all of bufs in order (writev), waiting in the netpoller

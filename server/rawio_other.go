@@ -11,7 +11,12 @@ type rawConnIO struct {
 
 func newRawConnIO(conn net.Conn) *rawConnIO { return &rawConnIO{conn: conn} }
 
-func (r *rawConnIO) Read(p []byte) (int, error) { return r.conn.Read(p) }
+// Read reads from the connection; whether it had to wait is not known
+// here (false).
+func (r *rawConnIO) Read(p []byte) (n int, waited bool, err error) {
+	n, err = r.conn.Read(p)
+	return n, false, err
+}
 
 // WriteAll writes all of bufs in order; bufs itself is not changed.
 func (r *rawConnIO) WriteAll(bufs [][]byte) error { return writeBuffers(r.conn, bufs) }

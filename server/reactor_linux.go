@@ -406,10 +406,11 @@ func (r *reactor) handleInput(c *Client) {
 // runs the ready ones before the caller.
 func netpollNow() { time.Sleep(time.Microsecond) }
 
-// letClientsIn is called by the replication link after each applied batch:
-// when connections have events the reactor has not taken, the link steps
-// aside until the reactor has served a round (a replica's clients waited
-// up to 60 ms behind a busy stream). The reactor is then either parked in
+// letClientsIn is called by the replication link once it has applied the
+// stream for a while without waiting for data (streamSlice): when
+// connections have events the reactor has not taken, the link steps aside
+// until the reactor has served a round (a replica's clients waited up to
+// 60 ms behind a busy stream). The reactor is then either parked in
 // the netpoller (netpollNow wakes it) or already runnable in the global
 // run queue, woken by another thread's poll: a sleeping caller's timer puts
 // it back first in line (runnext), ahead of that queue, so only Gosched,

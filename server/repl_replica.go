@@ -43,6 +43,8 @@ type replLink struct {
 	// activeOffset is our active stream's offset when the applied offset
 	// was last updated (-1: not an active link).
 	activeOffset atomic.Int64
+	// reader is the connection's reader (the link goroutine's own).
+	reader *linkReader
 }
 
 // linkError is why a link attempt ended; auth marks a refused password,
@@ -192,6 +194,9 @@ type linkReader struct {
 	raw     *rawConnIO
 	timeout time.Duration
 	fd      int // the connection's descriptor, -1 if unknown
+	// resumed is when a read last had to wait for data: the link goroutine
+	// was parked, so the node's clients could run (streamLoop).
+	resumed time.Time
 }
 
 func (r *linkReader) Read(p []byte) (int, error) {
@@ -201,7 +206,10 @@ func (r *linkReader) Read(p []byte) (int, error) {
 	if r.fd >= 0 {
 		r.s.linkWait.Store(int32(r.fd) + 1)
 	}
-	n, err := r.raw.Read(p)
+	n, waited, err := r.raw.Read(p)
+	if waited {
+		r.resumed = time.Now()
+	}
 	if r.fd >= 0 {
 		r.s.linkWait.Store(0)
 	}
@@ -272,6 +280,7 @@ func (s *Server) linkOnce(l *replLink) error {
 		lr.fd = connFD(conn)
 	}
 	br := bufio.NewReaderSize(lr, 64<<10)
+	l.reader = lr
 	write := func(b []byte) error {
 		_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 		_, err := conn.Write(b)
@@ -840,7 +849,8 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 	defer close(done)
 	go s.ackLoop(l, conn, done)
 
-	var applied int64 // stream bytes applied (and forwarded) so far
+	var applied int64  // stream bytes applied (and forwarded) so far
+	var busy time.Time // since when the link has applied without waiting or yielding
 	for {
 		args, err := rd.ReadCommand()
 		if err != nil {
@@ -908,6 +918,7 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 		ack := l.ackOffset
 		l.ackOffset = -1
 		closing := mc.flags&flagCloseASAP != 0
+		now := s.lastTick // the end of the batch's last command
 		s.mu.Unlock()
 		if len(fetch) > 0 {
 			if err := l.send(conn, fetch); err != nil {
@@ -922,11 +933,24 @@ func (s *Server) streamLoop(l *replLink, conn net.Conn, br *bufio.Reader, db int
 		if closing {
 			return linkErrorf("master client closed")
 		}
-		if s.reactor != nil {
+		if lr := l.reader; lr != nil && lr.resumed.After(busy) {
+			busy = lr.resumed
+		}
+		if s.reactor != nil && now.Sub(busy) >= streamSlice {
 			s.reactor.letClientsIn()
+			busy = now
 		}
 	}
 }
+
+// streamSlice: the stream goes first, and the node's clients get a reactor
+// round (reactor.letClientsIn) once the link has applied for this long
+// without waiting for data. Yielding after every batch gave the clients
+// most of the node when both nodes of a pair took writes (a round serves
+// every ready client, a batch is what one read brought): the streams fell
+// 100-600 ms behind. Never yielding let a busy stream keep a replica's
+// clients waiting for 60 ms.
+const streamSlice = 2 * time.Millisecond
 
 // replGetAck answers REPLCONF GETACK from the master: the ACK carries the
 // offset before the GETACK itself and goes out after the current batch
