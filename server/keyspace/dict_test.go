@@ -110,6 +110,42 @@ func TestDictWarm(t *testing.T) {
 	}
 }
 
+// Mid-rehash, Warm finds keys in the table their bucket is in: moved
+// buckets in the new table, the others in the old one (each group warms
+// at least one node; looking in the wrong table, or not at all, finds none).
+func TestDictWarmMidRehash(t *testing.T) {
+	d := NewDict[int]()
+	var keys [][]byte
+	for i := 0; len(keys) < 1000 || !d.Rehashing(); i++ {
+		k := []byte(fmt.Sprint("key:", i))
+		keys = append(keys, k)
+		d.UpsertBytes(k)
+	}
+	for d.rehashIdx < len(d.tables[0])/2 {
+		d.RehashSome(1)
+	}
+	if !d.Rehashing() {
+		t.Fatal("the rehash finished early")
+	}
+	mask0 := uint64(len(d.tables[0]) - 1)
+	var moved, unmoved [][]byte
+	for _, k := range keys {
+		if int(d.hashBytes(k)&mask0) < d.rehashIdx {
+			moved = append(moved, k)
+		} else {
+			unmoved = append(unmoved, k)
+		}
+	}
+	for name, ks := range map[string][][]byte{"moved": moved, "not moved": unmoved} {
+		if len(ks) == 0 {
+			t.Fatalf("no %s keys", name)
+		}
+		if d.Warm(ks[:min(len(ks), WarmMax)]) == 0 {
+			t.Fatalf("Warm found none of the %s keys", name)
+		}
+	}
+}
+
 // DB.Rehash finishes a rehash that writes left half done (a table that
 // grew and then only saw updates), and says when there was nothing to do.
 func TestDBRehashFinishes(t *testing.T) {
